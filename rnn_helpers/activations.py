@@ -33,7 +33,9 @@ def sigmoid(x):
         z = np.exp(-np.abs(x))
         # For x >= 0 use 1 / (1 + e^-x); for x < 0 the same value written as
         # e^x / (1 + e^x), which keeps the tiny results instead of rounding 1 - 1.
-        out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+        # One reciprocal serves both branches: the LSTM calls this every step.
+        r = 1.0 / (1.0 + z)
+        out = np.where(x >= 0, r, z * r)
     return out.astype(dtype, copy=False)
 
 
