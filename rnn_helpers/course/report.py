@@ -1,0 +1,167 @@
+"""The grade report: a table per student, assignment and function, fault lines, a plot.
+
+Scores come from the course gradebook; statuses and reasons from the
+grader's record (results.py). A notebook that failed to grade is shown as
+FAILED with its reason and has an empty score in the CSV, never a 0.
+"""
+import csv
+
+from rnn_helpers.course import results
+
+
+def function_of(test_id, functions):
+    """The function a test cell grades: test_<F>_<part> -> F (longest match)."""
+    name = test_id[5:] if test_id.startswith("test_") else test_id
+    matches = [f for f in functions if name == f or name.startswith(f + "_")]
+    if matches:
+        return max(matches, key=len)
+    return name.rsplit("_", 1)[0] if "_" in name else name
+
+
+def gather(paths):
+    """Rows {student, assignment, function, score, max_score, status, reason}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    store = results.load(paths)
+    rows = []
+    with Gradebook(paths.db_url) as gb:
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            record_of = store.get(assignment.name, {})
+            students = sorted({s.student.id for s in assignment.submissions} | set(record_of))
+            for student in students:
+                record = record_of.get(student, {"notebooks": {}, "status": "graded"})
+                for nb in assignment.notebooks:
+                    functions = [c.name for c in nb.solution_cells]
+                    entry = record["notebooks"].get(nb.name, {})
+                    status = entry.get("status", record.get("status", "graded"))
+                    try:
+                        grades = {g.name: g for g in gb.find_submission_notebook(
+                            nb.name, assignment.name, student).grades}
+                    except MissingEntry:
+                        grades = {}
+                    per_function = {}
+                    for cell in nb.grade_cells:
+                        f = function_of(cell.name, functions)
+                        got = grades[cell.name].score if cell.name in grades else None
+                        total = per_function.setdefault(f, [0.0, 0.0, True])
+                        total[1] += cell.max_score
+                        if got is None:
+                            total[2] = False
+                        else:
+                            total[0] += got
+                    for f, (score, max_score, known) in per_function.items():
+                        ok = known and status != "failed"
+                        rows.append({"student": student, "assignment": assignment.name,
+                                     "notebook": nb.name, "function": f,
+                                     "score": score if ok else None, "max_score": max_score,
+                                     "status": status, "reason": entry.get("reason", "")})
+    return rows, store
+
+
+def write_csv(rows, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["student", "assignment", "notebook", "function", "score", "max_score",
+              "status", "reason"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "score": "" if row["score"] is None else row["score"]})
+
+
+def _cell(score, max_score, status):
+    if status == "failed":
+        return "FAILED"
+    if score is None:
+        return "?"
+    return f"{score:g}/{max_score:g}"
+
+
+def table(rows):
+    """Printable text: one block per assignment, a line per student."""
+    out = []
+    for assignment in sorted({r["assignment"] for r in rows}):
+        mine = [r for r in rows if r["assignment"] == assignment]
+        functions = list(dict.fromkeys(r["function"] for r in mine))
+        width = max([len("student")] + [len(r["student"]) for r in mine])
+        cols = [max(len(f), 7) for f in functions]
+        out.append(f"== {assignment}")
+        out.append(f"{'student':<{width}}  {'total':>9}  "
+                   + "  ".join(f"{f:>{w}}" for f, w in zip(functions, cols)) + "  status")
+        for student in sorted({r["student"] for r in mine}):
+            by_f = {r["function"]: r for r in mine if r["student"] == student}
+            status = next(iter(by_f.values()))["status"]
+            failed = any(r["status"] == "failed" for r in by_f.values())
+            score = sum(r["score"] or 0 for r in by_f.values())
+            max_score = sum(r["max_score"] for r in by_f.values())
+            total = "FAILED" if failed else f"{score:g}/{max_score:g}"
+            out.append(f"{student:<{width}}  {total:>9}  " + "  ".join(
+                f"{_cell(by_f[f]['score'], by_f[f]['max_score'], by_f[f]['status']) if f in by_f else '-':>{w}}"
+                for f, w in zip(functions, cols)) + f"  {status}")
+    return "\n".join(out)
+
+
+def fault_lines(store):
+    """One line per failure, missing notebook, restored cell, limit hit, ..."""
+    lines = []
+    for assignment in sorted(store):
+        for student in sorted(store[assignment]):
+            lines += results.summary_line(assignment, student, store[assignment][student])
+    return lines
+
+
+BANDS = [("full marks", "#2a9d4b"), ("partial", "#e9c46a"), ("zero", "#e76f51"),
+         ("failed to grade", "#6c757d")]
+
+
+def _band(row):
+    if row["status"] == "failed" or row["score"] is None:
+        return "failed to grade"
+    if row["score"] >= row["max_score"]:
+        return "full marks"
+    return "zero" if row["score"] <= 0 else "partial"
+
+
+def plot(rows, path):
+    """Stacked bars, one per exercise: how many students got full, partial,
+    zero marks or could not be graded."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(dict.fromkeys((r["assignment"], r["function"]) for r in rows))
+    counts = {k: {b: 0 for b, _ in BANDS} for k in keys}
+    for r in rows:
+        counts[(r["assignment"], r["function"])][_band(r)] += 1
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(keys) + 1.6))
+    left = [0] * len(keys)
+    for band, colour in BANDS:
+        widths = [counts[k][band] for k in keys]
+        ax.barh(range(len(keys)), widths, left=left, color=colour, label=band)
+        left = [a + b for a, b in zip(left, widths)]
+    ax.set_yticks(range(len(keys)), [f"{a}: {f}" for a, f in keys])
+    ax.invert_yaxis()  # notebook order, top to bottom
+    ax.set_xlabel("students")
+    fig.suptitle("Scores per exercise")
+    fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.96), ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def report(paths, out=print):
+    """Write grades.csv and scores.png under build/reports; print the table and
+    the fault lines. Returns (rows, fault lines)."""
+    rows, store = gather(paths)
+    write_csv(rows, paths.reports / "grades.csv")
+    if rows:
+        plot(rows, paths.reports / "scores.png")
+    faults = fault_lines(store)
+    out(table(rows) if rows else "no graded submissions")
+    out("\nFaults and notes:" if faults else "\nNo faults.")
+    for line in faults:
+        out("  " + line)
+    out(f"\nwrote {paths.reports / 'grades.csv'}" + (
+        f" and {paths.reports / 'scores.png'}" if rows else ""))
+    return rows, faults

@@ -1,0 +1,229 @@
+"""Grade every catalogued bug and correct variant with real `nbgrader autograde`.
+
+For each assignment that has a catalogue (tests/catalogue/<topic>.py and
+solutions/NN_<topic>/NN_<topic>.ipynb), one submission is built per entry:
+the solution notebook with the solution cell whose grade_id is the entry's
+function replaced by the entry's source. Two controls join them: the solution
+itself and the blank release. All of them are graded in one nbgrader run in a
+temporary course, and the gradebook is read back:
+
+- the solution gets full marks, the blank release scores 0 in every test cell;
+- every bug loses points in at least one test cell of its function
+  (grade_id starting with "test_<function>");
+- every correct variant gets full marks.
+
+The catch rate per assignment is printed (run pytest with -s to see it, or
+run this file as a script: python tests/test_catalogue.py [topic ...]).
+"""
+import copy
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def assignments():
+    """(topic, assignment) for every catalogue module with a matching solution notebook."""
+    found = []
+    for module in sorted(CATALOGUE_DIR.glob("*.py")):
+        topic = module.stem
+        if topic.startswith("_"):
+            continue
+        matches = sorted((ROOT / "solutions").glob(f"[0-9][0-9]_{topic}"))
+        if matches:
+            found.append((topic, matches[0].name))
+    return found
+
+
+def _set_cell(nb, grade_id, source):
+    """Replace the source of the solution cell whose nbgrader grade_id is grade_id."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == grade_id:
+            if not meta.get("solution"):
+                raise ValueError(f"cell {grade_id!r} is not a solution cell")
+            cell.source = source
+            return
+    raise ValueError(f"no solution cell with grade_id {grade_id!r}")
+
+
+def _without_demos(nb):
+    """Drop plain code cells (no nbgrader metadata: demonstrations, training, plots).
+
+    They earn no points and nbgrader does not restore them, so a student may
+    delete them too; leaving them out makes each submission grade in about
+    half the time without changing any score.
+    """
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+    return nb
+
+
+def _config(course):
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        "c.CourseDirectory.root = '.'\n"
+        "c.CourseDirectory.db_url = 'sqlite:///gradebook.db'\n"
+        "c.Execute.timeout = 120\n"
+        # Test cells are restored from the gradebook; a deleted one still counts.
+        "c.OverwriteCells.add_missing_cells = True\n")
+
+
+def _env():
+    return dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                RNN_COURSE_FAST="1",
+                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+
+def _nbgrader(args, cwd):
+    """Start `nbgrader ARGS` in the course folder cwd; returns the Popen."""
+    return subprocess.Popen([str(VENV_BIN / "nbgrader"), *args], cwd=cwd, env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait(proc, what):
+    _, err = proc.communicate()
+    assert proc.returncode == 0, f"{what} failed:\n{err[-3000:]}"
+
+
+def _course(folder, src_nb, assignment):
+    """A fresh nbgrader course in folder with the assignment generated (gradebook included)."""
+    folder.mkdir(parents=True)
+    _config(folder)
+    (folder / "source" / assignment).mkdir(parents=True)
+    shutil.copy(src_nb, folder / "source" / assignment)
+    _wait(_nbgrader(["generate_assignment", assignment, "--force"], folder), "generate_assignment")
+
+
+def grade_catalogue(topic, assignment, workdir, jobs=None):
+    """Build and autograde every submission; return (entries, scores).
+
+    The submissions are spread over `jobs` course folders (default: the
+    CATALOGUE_JOBS environment variable, else 2) graded by concurrent
+    `nbgrader autograde` runs, one per folder.
+
+    scores: student id -> {test grade_id: (score, max_score)}; entries:
+    student id -> ("bug" | "variant" | "control", Entry or None).
+    """
+    jobs = jobs or int(os.environ.get("CATALOGUE_JOBS", "2"))
+    catalogue = importlib.import_module(f"catalogue.{topic}")
+    src_nb = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    courses = [Path(workdir) / f"course{k}" for k in range(jobs)]
+    for course in courses:
+        _course(course, src_nb, assignment)
+
+    solution = _without_demos(nbformat.read(src_nb, as_version=4))
+    release = nbformat.read(courses[0] / "release" / assignment / f"{assignment}.ipynb",
+                            as_version=4)
+    entries = {"solution": ("control", None), "blank": ("control", None)}
+    notebooks = {"solution": solution, "blank": release}
+    for kind, items in (("bug", catalogue.BUGS), ("variant", catalogue.VARIANTS)):
+        for i, entry in enumerate(items):
+            student = f"{kind}{i:03d}"
+            nb = copy.deepcopy(solution)
+            _set_cell(nb, entry.function, entry.source)
+            entries[student], notebooks[student] = (kind, entry), nb
+    where = {}
+    for k, (student, nb) in enumerate(notebooks.items()):
+        where[student] = courses[k % jobs]
+        folder = where[student] / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+
+    running = [_nbgrader(["autograde", assignment, "--force"], course) for course in courses]
+    for proc in running:
+        _wait(proc, "autograde")
+
+    from nbgrader.api import Gradebook
+    scores = {}
+    for course in courses:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for student in [s for s, c in where.items() if c == course]:
+                sub = gb.find_submission_notebook(assignment, assignment, student)
+                scores[student] = {g.name: (g.score, g.max_score) for g in sub.grades
+                                   if g.name.startswith("test_")}
+    return entries, scores
+
+
+def _lost(scores, function):
+    """Test cells of `function` that did not get full marks."""
+    return [gid for gid, (score, mx) in scores.items()
+            if gid.startswith(f"test_{function}") and (score is None or score < mx)]
+
+
+def evaluate(topic, assignment, entries, scores):
+    """Return (report lines, list of failure messages)."""
+    failures, lines = [], []
+    full = {gid: mx for gid, (_, mx) in scores["solution"].items()}
+    wrong = [gid for gid, (s, mx) in scores["solution"].items() if s is None or s < mx]
+    if wrong:
+        failures.append(f"the solution loses points in {wrong}")
+    passed_blank = [gid for gid, (s, _) in scores["blank"].items() if s is None or s > 0]
+    if passed_blank:
+        failures.append(f"the blank release scores points in {passed_blank}")
+
+    caught_by_fn, total_by_fn = {}, {}
+    for student, (kind, entry) in entries.items():
+        if kind == "control":
+            continue
+        sc = scores[student]
+        total = sum(s or 0 for s, _ in sc.values())
+        if kind == "bug":
+            total_by_fn[entry.function] = total_by_fn.get(entry.function, 0) + 1
+            lost = _lost(sc, entry.function)
+            if lost:
+                caught_by_fn[entry.function] = caught_by_fn.get(entry.function, 0) + 1
+            else:
+                failures.append(f"bug not caught: {entry.function}: {entry.label}")
+            lines.append(f"  {'caught' if lost else 'MISSED':7s} {entry.function}: {entry.label}"
+                         f"  (loses points in {', '.join(lost) or 'nothing'})")
+        else:
+            lost = [gid for gid, (s, mx) in sc.items() if s is None or s < mx]
+            if lost:
+                failures.append(f"correct variant loses points: {entry.function}: "
+                                f"{entry.label} in {lost}")
+            lines.append(f"  {'full' if not lost else 'PENALISED':9s} variant {entry.function}: "
+                         f"{entry.label} ({total:g}/{sum(full.values()):g})")
+    n_bugs = sum(total_by_fn.values())
+    n_caught = sum(caught_by_fn.values())
+    header = [f"{assignment}: catch rate {n_caught}/{n_bugs} bugs"
+              f" = {100 * n_caught / max(n_bugs, 1):.0f}%"]
+    for fn in sorted(total_by_fn):
+        header.append(f"  {fn}: {caught_by_fn.get(fn, 0)}/{total_by_fn[fn]} caught")
+        if total_by_fn[fn] < 6:
+            failures.append(f"{fn} has only {total_by_fn[fn]} catalogued bugs (at least 6)")
+    return header + lines, failures
+
+
+@pytest.mark.parametrize("topic,assignment", assignments())
+def test_every_bug_loses_points_and_every_variant_gets_full_marks(topic, assignment, tmp_path):
+    entries, scores = grade_catalogue(topic, assignment, tmp_path)
+    lines, failures = evaluate(topic, assignment, entries, scores)
+    print("\n" + "\n".join(lines))
+    assert not failures, "\n".join(failures)
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:]
+    status = 0
+    for topic, assignment in assignments():
+        if wanted and topic not in wanted:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            entries, scores = grade_catalogue(topic, assignment, tmp)
+        lines, failures = evaluate(topic, assignment, entries, scores)
+        print("\n".join(lines))
+        print("\n".join(f"FAIL: {f}" for f in failures) or "all checks pass")
+        status |= bool(failures)
+    sys.exit(status)
