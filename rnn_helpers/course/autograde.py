@@ -25,7 +25,7 @@ import nbformat
 from tqdm import tqdm
 
 from rnn_helpers.course import isolation, precheck, results, scoring
-from rnn_helpers.course.paths import tool_env
+from rnn_helpers.course.paths import REPO_ROOT, tool_env
 
 
 class GradingError(RuntimeError):
@@ -146,7 +146,8 @@ class Grader:
         job, token = isolation.make_job_dir(
             self.run_dir, self.template_bytes, self.library, self.paths.exercises / assignment, student,
             assignment, plan, self.paths.submitted / student / assignment,
-            self.mem_mb, self.out_chars)
+            self.mem_mb, self.out_chars,
+            hide=sorted({self.paths.solutions, self.paths.build, REPO_ROOT / "solutions", REPO_ROOT / "build"}))
         limit = self.notebook_timeout * len(to_run)
         request = {"job": str(job), "student": student, "assignment": assignment,
                    "config": str(self.paths.course / "nbgrader_config.py"),

@@ -54,11 +54,13 @@ def make_library(dest):
 
 
 def make_job_dir(run_dir, template_bytes, library, release_dir, student, assignment,
-                 plan, submission, mem_mb, out_chars):
+                 plan, submission, mem_mb, out_chars, hide=()):
     """Create J for one (student, assignment); return (J, token).
 
     plan: from precheck.inspect_submission; only notebooks with status "ok"
-    are copied, under their expected names.
+    are copied, under their expected names. hide: folders the kernel must not
+    see (solutions, the real build area); run_dir, which holds the other
+    students' jobs, is always among them (the kernel's own job stays visible).
     """
     token = uuid.uuid4().hex
     job = Path(run_dir) / f"{student}--{assignment}--{token[:8]}"
@@ -81,6 +83,7 @@ def make_job_dir(run_dir, template_bytes, library, release_dir, student, assignm
         if entry["status"] == "ok":
             shutil.copy(entry["file"], sub / f"{name}.ipynb")
     shutil.copytree(library, job / "lib")
+    (job / "hide.json").write_text(json.dumps([str(run_dir)] + [str(p) for p in hide]))
     launcher = job / "kernel_launcher.py"
     shutil.copy(Path(__file__).with_name("kernel_launcher.py"), launcher)
     spec = job / "jupyter" / "kernels" / KERNEL_NAME
