@@ -14,37 +14,10 @@ Dimensions: N batch, T time, D input, H hidden, V vocabulary.
 """
 import numpy as np
 
-from rnn_helpers.grading.cases.rnn_forward import (call, compare, normal, rnn_params, shapes,
-                                                   tolerance)
+from rnn_helpers.grading.cases._common import (call, centred_differences, compare, normal, shapes,
+                                               tolerance, unpack)
+from rnn_helpers.grading.cases.rnn_forward import rnn_params
 from rnn_helpers.grading.registry import assert_close, suite
-
-EPS = 1e-6
-
-
-def centred_differences(f, arrays, name, dout):
-    """d/d arrays[name] of sum(f() * dout), perturbing arrays[name] in place (restored)."""
-    x = arrays[name]
-    grad = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + EPS
-        plus = np.asarray(f(), dtype=np.float64)
-        x[i] = old - EPS
-        minus = np.asarray(f(), dtype=np.float64)
-        x[i] = old
-        grad[i] = np.sum((plus - minus) * dout) / (2 * EPS)
-    return grad
-
-
-def _unpack(fname, result, names):
-    """The tuple of gradients a backward returns, checked for its length."""
-    if len(names) == 1:
-        return (result,)
-    if not (isinstance(result, tuple) and len(result) == len(names)):
-        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise AssertionError(f"{fname} must return a tuple ({', '.join(names)}), got {got}")
-    return result
-
 
 def check_backward(fname, student, ref, inputs, grad_names, diff_names, dout_shape, rng,
                    label):
@@ -56,9 +29,9 @@ def check_backward(fname, student, ref, inputs, grad_names, diff_names, dout_sha
     """
     dout = normal(rng, *dout_shape)
     out_s, cache_s = student.forward(*inputs.values())
-    got = _unpack(fname, call(fname, student.fn, dout=dout, cache=cache_s), grad_names)
+    got = unpack(fname, call(fname, student.fn, dout=dout, cache=cache_s), grad_names)
     _, cache_r = ref.forward(*inputs.values())
-    want = _unpack(fname, ref.fn(dout, cache_r), grad_names)
+    want = unpack(fname, ref.fn(dout, cache_r), grad_names)
     for gname, g, w in zip(grad_names, got, want):
         compare(f"{fname} ({label}): {gname}", g, w)
     # The student's own forward, differentiated numerically: the gradient must be
@@ -107,7 +80,7 @@ def _(rng, student, ref):
     dh = np.zeros((N, T, H))
     dh[:, -1] = normal(rng, N, H)
     _, cache_s = student.forward(*inputs.values())
-    got = _unpack("rnn_backward", call("rnn_backward", student.fn, dh=dh, cache=cache_s),
+    got = unpack("rnn_backward", call("rnn_backward", student.fn, dh=dh, cache=cache_s),
                   ("dx", "dh0", "dWx", "dWh", "db"))
     _, cache_r = ref.forward(*inputs.values())
     want = ref.fn(dh, cache_r)

@@ -18,8 +18,8 @@ Dimensions: N batch, T time, D input, H hidden.
 """
 import numpy as np
 
-from rnn_helpers.grading.cases.bptt import _unpack, centred_differences
-from rnn_helpers.grading.cases.rnn_forward import call, compare, normal, shapes, tolerance
+from rnn_helpers.grading.cases._common import (call, centred_differences, compare, normal, shapes,
+                                               tolerance, unpack)
 from rnn_helpers.grading.registry import assert_close, suite
 
 
@@ -155,7 +155,7 @@ def _(rng, student, ref):
         args = _lstm_step_inputs(rng, N, D, H)
         dh, dc = normal(rng, N, H), normal(rng, N, H)
         _, _, cache_s = _triple("lstm_step_forward", student.forward(*args.values()))
-        got = _unpack("lstm_step_backward",
+        got = unpack("lstm_step_backward",
                       call("lstm_step_backward", student.fn, dh_next=dh, dc_next=dc,
                            cache=cache_s), _STEP_GRADS)
         _, _, cache_r = ref.forward(*args.values())
@@ -180,7 +180,7 @@ _SEQ_INPUTS = ("x", "h0", "Wx", "Wh", "b")
 def _check_lstm_backward(rng, student, ref, N, T, D, H, dh, label):
     args = _lstm_seq_inputs(rng, N, T, D, H, with_c0=False)
     _, cache_s = _pair("lstm_forward", student.forward(*args.values()))
-    got = _unpack("lstm_backward", call("lstm_backward", student.fn, dh=dh, cache=cache_s),
+    got = unpack("lstm_backward", call("lstm_backward", student.fn, dh=dh, cache=cache_s),
                   _SEQ_GRADS)
     _, cache_r = ref.forward(*args.values())
     want = ref.fn(dh, cache_r)
