@@ -6,12 +6,18 @@ read nbgrader_config.py from the folder `jupyter lab` was started in, so this
 file loads the course's one: `jupyter lab` in the repository root then needs no
 further set-up. Nothing is configured here; change course/nbgrader_config.py.
 """
+
 import os
 import sys
 
 c = get_config()  # noqa: F821 (injected by traitlets)
-load_subconfig(os.path.join(os.path.dirname(os.path.abspath(__file__)),  # noqa: F821
-                            "course", "nbgrader_config.py"))
+load_subconfig(
+    os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),  # noqa: F821
+        "course",
+        "nbgrader_config.py",
+    )
+)
 
 # Formgrader warns, and the Assignment List fails, while the exchange folder
 # does not exist; build/ is git-ignored, so a fresh clone has none yet.

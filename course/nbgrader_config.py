@@ -2,27 +2,26 @@
 
 The course root is this folder. Authored notebooks live in ../solutions, the
 released (student) notebooks in ../exercises (both committed); everything
-nbgrader produces while grading lives under ../build, which git ignores.
+nbgrader produces while grading lives under ../build, which git ignores. The
+folders are defined once, by rnn_helpers.course.paths.CoursePaths.
 nbgrader reads this file from the working directory, so run nbgrader (or
 `rnn-course`) from course/.
+
+nbgrader only logs an exception raised in this file and goes on with its
+defaults, so the imports below must stay simple.
 """
-import os
+
+from pathlib import Path
+
+from rnn_helpers.course.paths import CoursePaths
+from rnn_helpers.course.preprocessors import autograde_preprocessors, generate_preprocessors
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
-_here = os.path.dirname(os.path.abspath(__file__))
-_build = os.path.join(_here, "..", "build")
-
-c.CourseDirectory.root = _here
+_paths = CoursePaths(Path(__file__).resolve().parents[1])
+for _name, _value in _paths.nbgrader_course_directory().items():
+    setattr(c.CourseDirectory, _name, _value)
 c.CourseDirectory.course_id = "rnn-course"
-c.CourseDirectory.source_directory = "../solutions"
-c.CourseDirectory.release_directory = "../exercises"
-c.CourseDirectory.submitted_directory = "../build/submitted"
-c.CourseDirectory.autograded_directory = "../build/autograded"
-c.CourseDirectory.feedback_directory = "../build/feedback"
-# An absolute path: sqlite resolves relative paths against the current
-# directory, and the grading pipeline does not always run from course/.
-c.CourseDirectory.db_url = "sqlite:///" + os.path.normpath(os.path.join(_build, "gradebook.db"))
 
 # Per-cell limit; the pipeline adds a wall-clock limit per notebook on top
 # (nbgrader has none) and a memory limit on the kernel.
@@ -34,15 +33,13 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 60
 
-# Students pull the release from git, not from an exchange directory.
-c.Exchange.root = os.path.join(_build, "exchange")
+# Students pull the release from git; the exchange serves nbgrader's
+# Assignment List and formgrader on a single machine.
+c.Exchange.root = str(_paths.exchange)
 
-# Release: every stub names the function it stands for. Autograde: before each
-# test cell the grader audits the kernel for tampering (rnn_helpers.grading).
-# nbgrader only logs an exception raised in this file and goes on with its
-# defaults, so these imports must stay simple.
-from rnn_helpers.course.preprocessors import generate_preprocessors  # noqa: E402
-from rnn_helpers.grading.nbgrader_execute import autograde_preprocessors  # noqa: E402
-
+# Release: every stub names the function it stands for. Autograde: the one chain
+# used by formgrader, plain `nbgrader autograde` and `rnn-course autograde`
+# (rnn_helpers/course/preprocessors.py): before each test cell the grader audits
+# the kernel for tampering, outputs are capped, leftover processes killed.
 c.GenerateAssignment.preprocessors = generate_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors()

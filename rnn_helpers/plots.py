@@ -4,6 +4,7 @@ Each function draws into `ax` when given one (so figures can be combined),
 otherwise into a new figure, and returns the Axes it drew into.
 Dimensions: T time steps, H hidden units.
 """
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -14,8 +15,7 @@ def _axes(ax, figsize=(6, 3.5)):
     return ax
 
 
-def plot_loss_curves(curves, title="Training loss", xlabel="iteration", ylabel="loss",
-                     smooth=1, ax=None):
+def plot_loss_curves(curves, title="Training loss", xlabel="iteration", ylabel="loss", smooth=1, ax=None):
     """One line per named curve.
 
     Inputs:
@@ -32,7 +32,7 @@ def plot_loss_curves(curves, title="Training loss", xlabel="iteration", ylabel="
         steps = np.arange(len(values))
         if smooth > 1 and len(values) >= smooth:
             values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
-            steps = steps[smooth - 1:]
+            steps = steps[smooth - 1 :]
         ax.plot(steps, values, label=label)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -43,9 +43,13 @@ def plot_loss_curves(curves, title="Training loss", xlabel="iteration", ylabel="
     return ax
 
 
-def plot_gradient_norms(norms, title="Gradient norm reaching each earlier time step",
-                        xlabel="steps back from the last time step",
-                        ylabel="norm of dL/dh_t (log scale)", ax=None):
+def plot_gradient_norms(
+    norms,
+    title="Gradient norm reaching each earlier time step",
+    xlabel="steps back from the last time step",
+    ylabel="norm of dL/dh_t (log scale)",
+    ax=None,
+):
     """Gradient norm per time step on a log scale, one line per setting.
 
     Inputs:
@@ -92,6 +96,7 @@ def plot_hidden_states(h, labels=None, title="Hidden states over time", ax=None)
 
 # Lecture 000 additions: the unrolled graph and attention weights.
 
+
 def plot_unrolled_rnn(inputs, outputs=None, title="An RNN unrolled in time", ax=None):
     """Draw the unrolled computation graph x_t -> h_t -> y_t, h_{t-1} -> h_t.
 
@@ -109,8 +114,9 @@ def plot_unrolled_rnn(inputs, outputs=None, title="An RNN unrolled in time", ax=
     ax.annotate("h0", (-0.2, 1), ha="center", va="center", bbox=box)
     for t in range(T):
         ax.annotate(f"x{t + 1}\n{inputs[t]!s}", (t + 1, 0), ha="center", va="center", bbox=box)
-        ax.annotate(f"h{t + 1}", (t + 1, 1), ha="center", va="center",
-                    bbox=dict(box, fc="#fdf0dc", ec="#b07020"))
+        ax.annotate(
+            f"h{t + 1}", (t + 1, 1), ha="center", va="center", bbox=dict(box, fc="#fdf0dc", ec="#b07020")
+        )
         ax.annotate("", (t + 1, 0.82), (t + 1, 0.22), arrowprops=arrow)
         ax.text(t + 1.05, 0.5, "Wx", fontsize=8, color="#3b6ea8")
         ax.annotate("", (t + 0.8, 1), (t + 0.2 if t else 0.0, 1), arrowprops=arrow)
@@ -152,13 +158,18 @@ def plot_attention_weights(weights, source, target, title="Attention weights", a
     return ax
 
 
-def plot_accuracy_by_length(results, xlabel="input length (characters)", ylabel="exact-match accuracy",
-                            title="Accuracy against input length", ax=None):
+def plot_accuracy_by_length(
+    results,
+    xlabel="input length (characters)",
+    ylabel="exact-match accuracy",
+    title="Accuracy against input length",
+    ax=None,
+):
     """Accuracy per input-length bin, one line per model.
 
     Inputs:
     - results: dict label -> (centres, accuracy), two sequences of the same
-      length (e.g. from rnn_helpers.models.accuracy_by_length); NaN entries
+      length (e.g. from rnn_helpers.nets.translator.accuracy_by_length); NaN entries
       (empty bins) are left out of the line
     """
     ax = _axes(ax)
@@ -178,8 +189,8 @@ def plot_accuracy_by_length(results, xlabel="input length (characters)", ylabel=
 
 # --- lectures 001 and 003 ----------------------------------------------------
 
-def plot_next_char_distribution(probs, itos, top=8, title="Next-character distribution",
-                                ax=None):
+
+def plot_next_char_distribution(probs, itos, top=8, title="Next-character distribution", ax=None):
     """Bar chart of the `top` most likely next characters.
 
     Inputs:
@@ -197,8 +208,17 @@ def plot_next_char_distribution(probs, itos, top=8, title="Next-character distri
     return ax
 
 
-def plot_token_heatmap(values, tokens, rows, title="Values per token", vmin=0.0, vmax=1.0,
-                       cmap="viridis", colorbar="value", ax=None):
+def plot_token_heatmap(
+    values,
+    tokens,
+    rows,
+    title="Values per token",
+    vmin=0.0,
+    vmax=1.0,
+    cmap="viridis",
+    colorbar="value",
+    ax=None,
+):
     """Heat map with one column per token read and one row per named quantity.
 
     Inputs:
@@ -223,6 +243,7 @@ def plot_token_heatmap(values, tokens, rows, title="Values per token", vmin=0.0,
 
 # --- lectures 002 and 004 ----------------------------------------------------
 
+
 def plot_image_grid(images, titles=None, suptitle="Images", cols=6, cmap="gray_r", size=1.6):
     """Small grey-scale images in a grid, each with an optional title.
 
@@ -237,9 +258,10 @@ def plot_image_grid(images, titles=None, suptitle="Images", cols=6, cmap="gray_r
     M = len(images)
     cols = min(cols, M)
     rows = -(-M // cols)
-    width = images.shape[2] / images.shape[1]        # keep wide strips wide
-    fig, axes = plt.subplots(rows, cols, figsize=(size * width * cols, (size + 0.4) * rows + 0.6),
-                             squeeze=False)
+    width = images.shape[2] / images.shape[1]  # keep wide strips wide
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(size * width * cols, (size + 0.4) * rows + 0.6), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])

@@ -6,13 +6,14 @@ only in the source distribution of vaderSentiment 3.3.2, inside
 additional_resources/hutto_ICWSM_2014.tar.gz. This script asks pip for that
 sdist (a package registry, like every other install step), checks its SHA-256,
 and copies the movie-review file and the licence into the data folder of
-rnn_helpers.corpora (<environment>/share/rnn_course/vader, or
+rnn_helpers.data.corpora (<environment>/share/rnn_course/vader, or
 $RNN_COURSE_DATA/vader), which lies outside git.
 
 Usage (from the repository root, with the course environment's python):
     python scripts/fetch_sentiment_data.py [--sdist PATH] [--force]
 Safe to run again: it does nothing when the file is already there.
 """
+
 import argparse
 import hashlib
 import io
@@ -23,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rnn_helpers import corpora  # noqa: E402  (the path above makes the checkout importable)
+from rnn_helpers.data import corpora  # noqa: E402  (the path above makes the checkout importable)
 
 VERSION = "3.3.2"
 SDIST = f"vaderSentiment-{VERSION}.tar.gz"
@@ -34,9 +35,22 @@ LICENCE = f"vaderSentiment-{VERSION}/LICENSE.txt"
 
 def download_sdist(folder):
     """pip download the sdist (no wheel, no dependencies) into folder; return its path."""
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--no-binary", ":all:", f"vaderSentiment=={VERSION}", "-d", str(folder)],
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"vaderSentiment=={VERSION}",
+            "-d",
+            str(folder),
+        ],
+        check=True,
+    )
     return Path(folder) / SDIST
 
 

@@ -10,6 +10,7 @@ merged into that file, so other packages' overrides are kept. Safe to run
 again; --check only reports whether the installed settings are current.
 Run it with the environment's own python: sys.prefix decides where it goes.
 """
+
 import argparse
 import json
 import sys
@@ -30,8 +31,12 @@ def merged(installed, ours):
 
 def missing(installed, ours):
     """'plugin: key' for every one of our settings the installed file lacks or changes."""
-    return [f"{plugin}: {key}" for plugin, values in ours.items() for key, value in values.items()
-            if installed.get(plugin, {}).get(key) != value]
+    return [
+        f"{plugin}: {key}"
+        for plugin, values in ours.items()
+        for key, value in values.items()
+        if installed.get(plugin, {}).get(key) != value
+    ]
 
 
 def main(argv=None):

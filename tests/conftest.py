@@ -24,3 +24,22 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def rng():
     """A fresh, seeded generator per test: the same inputs on every run."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _torch_default_dtype_is_left_alone():
+    """Fail a test that leaves torch's default dtype switched (or runs after an import that did).
+
+    A session-wide float64 default makes a test pass or fail by which files were
+    collected with it; tests make float64 tensors explicitly (oracle.tensors).
+    torch is looked up, not imported, so tests without torch do not pay for it.
+    """
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_default_dtype() != torch.float32:
+        found = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        pytest.fail(
+            f"torch's default dtype is {found} after this test, not torch's float32: pass "
+            f"dtype=torch.float64 where a tensor is made, or set and restore the default inside the test"
+        )

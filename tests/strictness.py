@@ -1,4 +1,5 @@
 """A context in which any warning or floating-point flag raised by numpy is an error."""
+
 import contextlib
 import warnings
 

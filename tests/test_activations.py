@@ -1,11 +1,12 @@
 """sigmoid, softmax and softmax_backward against torch float64."""
+
 import numpy as np
 import pytest
 import torch
-
 from oracle import autograd, max_abs, tensors
-from rnn_helpers.activations import sigmoid, softmax, softmax_backward
 from strictness import strict
+
+from rnn_helpers.reference.activations import sigmoid, softmax, softmax_backward
 
 EXTREMES = np.array([-1e3, -800.0, -50.0, -1.0, 0.0, 1.0, 50.0, 800.0, 1e3])
 
@@ -89,6 +90,5 @@ def test_errors_name_the_argument_and_shapes():
         softmax(np.zeros((2, 0)))
     with pytest.raises(ValueError, match=r"softmax: scores has dtype int64"):
         softmax(np.zeros((2, 3), dtype=np.int64))
-    with pytest.raises(ValueError,
-                       match=r"softmax_backward: dprobs has shape \(2, 4\), expected .*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"softmax_backward: dprobs has shape \(2, 4\), expected .*\(2, 3\)"):
         softmax_backward(np.zeros((2, 4)), np.zeros((2, 3)))

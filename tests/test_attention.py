@@ -1,4 +1,5 @@
 """Masked softmax, dot-product and additive attention against torch float64."""
+
 import math
 
 import numpy as np
@@ -7,12 +8,17 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from oracle import autograd, max_abs, tensors
-from rnn_helpers.attention import (additive_attention, additive_attention_backward,
-                                   dot_product_attention, dot_product_attention_backward,
-                                   masked_softmax, masked_softmax_backward)
+from oracle import autograd, centred_difference, max_abs, tensors
 from strictness import strict
+
+from rnn_helpers.reference.attention import (
+    additive_attention,
+    additive_attention_backward,
+    dot_product_attention,
+    dot_product_attention_backward,
+    masked_softmax,
+    masked_softmax_backward,
+)
 
 
 def random_mask(rng, N, T, empty_row=False):
@@ -24,25 +30,12 @@ def random_mask(rng, N, T, empty_row=False):
     return mask
 
 
-def centred_difference(f, x, dout, eps=1e-6):
-    """Gradient of sum(f(x) * dout) with respect to x by centred differences."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        plus = np.sum(f(x) * dout)
-        x[i] = old - eps
-        minus = np.sum(f(x) * dout)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
 def rel_error(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-300))
 
 
 # ---------------------------------------------------------------- masked softmax
+
 
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_masked_softmax_matches_torch_with_minus_inf_fill(rng, axis):
@@ -87,21 +80,23 @@ def test_masked_softmax_is_exact_and_silent_for_huge_scores():
 
 # ---------------------------------------------------------------- dot-product attention
 
+
 def sdpa(query, keys, values, mask, scale):
     """torch's scaled_dot_product_attention with one query per sequence."""
     q, k, v = tensors(query, keys, values)
-    attn_mask = None if mask is None else torch.tensor(mask)[:, None, :]   # (N, 1, T)
-    out = F.scaled_dot_product_attention(q[:, None, :], k, v, attn_mask=attn_mask,
-                                         scale=None if scale else 1.0)[:, 0]
+    attn_mask = None if mask is None else torch.tensor(mask)[:, None, :]  # (N, 1, T)
+    out = F.scaled_dot_product_attention(
+        q[:, None, :], k, v, attn_mask=attn_mask, scale=None if scale else 1.0
+    )[:, 0]
     return out, (q, k, v)
 
 
 @pytest.mark.parametrize("scale", [True, False])
-@pytest.mark.parametrize("N,T,Hk,Hv,masked", [(3, 5, 4, 6, True), (2, 4, 3, 2, False),
-                                              (1, 1, 1, 1, False), (1, 3, 2, 5, True)])
+@pytest.mark.parametrize(
+    "N,T,Hk,Hv,masked", [(3, 5, 4, 6, True), (2, 4, 3, 2, False), (1, 1, 1, 1, False), (1, 3, 2, 5, True)]
+)
 def test_dot_product_attention_matches_torch_sdpa(rng, N, T, Hk, Hv, masked, scale):
-    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)),
-                           rng.normal(size=(N, T, Hv)))
+    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)), rng.normal(size=(N, T, Hv)))
     mask = random_mask(rng, N, T) if masked else None
     dcontext = rng.normal(size=(N, Hv))
     originals = [a.copy() for a in (query, keys, values, dcontext)]
@@ -114,14 +109,12 @@ def test_dot_product_attention_matches_torch_sdpa(rng, N, T, Hk, Hv, masked, sca
         assert max_abs(got, exp) < 1e-9
     if mask is not None:
         assert np.all(weights[~mask] == 0.0)
-    assert all(np.array_equal(a, b) for a, b in
-               zip((query, keys, values, dcontext), originals))
+    assert all(np.array_equal(a, b) for a, b in zip((query, keys, values, dcontext), originals))
 
 
 def test_dot_product_attention_weights_and_dweights_match_torch(rng):
     N, T, Hk, Hv = 2, 4, 3, 5
-    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)),
-                           rng.normal(size=(N, T, Hv)))
+    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)), rng.normal(size=(N, T, Hv)))
     mask = random_mask(rng, N, T)
     dcontext, dweights = rng.normal(size=(N, Hv)), rng.normal(size=(N, T))
     q, k, v = tensors(query, keys, values)
@@ -131,8 +124,7 @@ def test_dot_product_attention_weights_and_dweights_match_torch(rng):
     expected = autograd([(c, dcontext), (w, dweights)], [q, k, v])
     context, weights = dot_product_attention(query, keys, values, mask)
     assert max_abs(weights, w.detach().numpy()) < 1e-10
-    grads = dot_product_attention_backward(dcontext, query, keys, values, mask,
-                                           dweights=dweights)
+    grads = dot_product_attention_backward(dcontext, query, keys, values, mask, dweights=dweights)
     for got, exp in zip(grads, expected):
         assert max_abs(got, exp) < 1e-9
 
@@ -144,10 +136,12 @@ def test_dot_product_attention_backward_matches_centred_differences(rng):
     dcontext = rng.normal(size=(N, Hv))
     grads = dot_product_attention_backward(dcontext, *args, mask)
     for i, got in enumerate(grads):
+
         def f(x, i=i):
             a = list(args)
             a[i] = x
             return dot_product_attention(*a, mask)[0]
+
         assert rel_error(got, centred_difference(f, args[i].copy(), dcontext)) < 1e-7
 
 
@@ -163,10 +157,11 @@ def test_dot_product_attention_fully_masked_row_gives_zero_context(rng):
 
 # ---------------------------------------------------------------- additive attention
 
+
 def torch_additive(s_prev, h, Wa, Ua, va, mask):
     ts = tensors(s_prev, h, Wa, Ua, va)
     s, hh, Wa_t, Ua_t, va_t = ts
-    e = torch.tanh((s @ Wa_t)[:, None, :] + hh @ Ua_t) @ va_t              # (N, T)
+    e = torch.tanh((s @ Wa_t)[:, None, :] + hh @ Ua_t) @ va_t  # (N, T)
     if mask is not None:
         e = e.masked_fill(~torch.tensor(mask), -math.inf)
     w = torch.softmax(e, dim=-1)
@@ -174,12 +169,19 @@ def torch_additive(s_prev, h, Wa, Ua, va, mask):
 
 
 def additive_case(rng, N, T, S, H, A):
-    return [rng.normal(size=(N, S)), rng.normal(size=(N, T, H)), rng.normal(size=(S, A)),
-            rng.normal(size=(H, A)), rng.normal(size=A)]
+    return [
+        rng.normal(size=(N, S)),
+        rng.normal(size=(N, T, H)),
+        rng.normal(size=(S, A)),
+        rng.normal(size=(H, A)),
+        rng.normal(size=A),
+    ]
 
 
-@pytest.mark.parametrize("N,T,S,H,A,masked", [(3, 5, 4, 3, 6, True), (2, 3, 2, 4, 3, False),
-                                              (1, 1, 1, 1, 1, False), (1, 4, 3, 2, 2, True)])
+@pytest.mark.parametrize(
+    "N,T,S,H,A,masked",
+    [(3, 5, 4, 3, 6, True), (2, 3, 2, 4, 3, False), (1, 1, 1, 1, 1, False), (1, 4, 3, 2, 2, True)],
+)
 def test_additive_attention_matches_torch_autograd(rng, N, T, S, H, A, masked):
     args = additive_case(rng, N, T, S, H, A)
     mask = random_mask(rng, N, T) if masked else None
@@ -194,8 +196,7 @@ def test_additive_attention_matches_torch_autograd(rng, N, T, S, H, A, masked):
         assert max_abs(got, exp) < 1e-9
     c_t, w_t, inputs = torch_additive(*args, mask)
     expected = autograd([(c_t, dcontext), (w_t, dweights)], inputs)
-    for got, exp in zip(additive_attention_backward(dcontext, *args, mask, dweights=dweights),
-                        expected):
+    for got, exp in zip(additive_attention_backward(dcontext, *args, mask, dweights=dweights), expected):
         assert max_abs(got, exp) < 1e-9
     assert all(np.array_equal(a, b) for a, b in zip(args, originals))
 
@@ -206,10 +207,12 @@ def test_additive_attention_backward_matches_centred_differences(rng):
     dcontext = rng.normal(size=(2, 3))
     grads = additive_attention_backward(dcontext, *args, mask)
     for i, got in enumerate(grads):
+
         def f(x, i=i):
             a = list(args)
             a[i] = x
             return additive_attention(*a, mask)[0]
+
         assert rel_error(got, centred_difference(f, args[i].copy(), dcontext)) < 1e-7
 
 
@@ -223,13 +226,13 @@ shapes = st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 5), st.i
 def test_attention_weights_are_a_distribution_over_kept_positions(shape, seed, scale):
     N, T, Hk, Hv = shape
     rng = np.random.default_rng(seed)
-    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)),
-                           rng.normal(size=(N, T, Hv)))
-    mask = rng.random((N, T)) < 0.5          # rows with nothing kept are allowed here
+    query, keys, values = (rng.normal(size=(N, Hk)), rng.normal(size=(N, T, Hk)), rng.normal(size=(N, T, Hv)))
+    mask = rng.random((N, T)) < 0.5  # rows with nothing kept are allowed here
     with strict():
         context, weights = dot_product_attention(query, keys, values, mask, scale=scale)
-        c_add, w_add = additive_attention(query, keys, rng.normal(size=(Hk, 3)),
-                                          rng.normal(size=(Hk, 3)), rng.normal(size=3), mask)
+        c_add, w_add = additive_attention(
+            query, keys, rng.normal(size=(Hk, 3)), rng.normal(size=(Hk, 3)), rng.normal(size=3), mask
+        )
     for w, c in [(weights, context), (w_add, c_add)]:
         assert w.shape == (N, T) and np.all(w >= 0.0) and np.all(w[~mask] == 0.0)
         kept = mask.any(axis=1)
@@ -239,8 +242,11 @@ def test_attention_weights_are_a_distribution_over_kept_positions(shape, seed, s
 
 
 @settings(max_examples=25, deadline=None)
-@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 6)), seed=st.integers(0, 2**32 - 1),
-       big=st.sampled_from([1.0, 1e3]))
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 6)),
+    seed=st.integers(0, 2**32 - 1),
+    big=st.sampled_from([1.0, 1e3]),
+)
 def test_masked_softmax_properties(shape, seed, big):
     rng = np.random.default_rng(seed)
     scores = rng.normal(scale=big, size=shape)
@@ -256,6 +262,7 @@ def test_masked_softmax_properties(shape, seed, big):
 
 # ---------------------------------------------------------------- dtypes and errors
 
+
 def test_float32_in_float32_out(rng):
     f32 = lambda *s: rng.normal(size=s).astype(np.float32)  # noqa: E731
     mask = random_mask(rng, 2, 3)
@@ -270,34 +277,60 @@ def test_float32_in_float32_out(rng):
 
 def test_errors_name_the_argument_and_shapes():
     q, k, v = np.zeros((2, 4)), np.zeros((2, 3, 4)), np.zeros((2, 3, 5))
-    with pytest.raises(ValueError, match=r"dot_product_attention: keys has shape \(2, 3, 6\), "
-                                         r"expected \(N, T, Hk\) = \(2, 3, 4\) \(Hk=4 from query\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dot_product_attention: keys has shape \(2, 3, 6\), "
+        r"expected \(N, T, Hk\) = \(2, 3, 4\) \(Hk=4 from query\)",
+    ):
         dot_product_attention(q, np.zeros((2, 3, 6)), v)
-    with pytest.raises(ValueError, match=r"dot_product_attention: values has shape \(2, 4, 5\), "
-                                         r"expected \(N, T, Hv\) = \(2, 3, 5\) \(T=3 from keys\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dot_product_attention: values has shape \(2, 4, 5\), "
+        r"expected \(N, T, Hv\) = \(2, 3, 5\) \(T=3 from keys\)",
+    ):
         dot_product_attention(q, k, np.zeros((2, 4, 5)))
-    with pytest.raises(ValueError, match=r"dot_product_attention: mask has shape \(3, 2\), expected \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dot_product_attention: mask has shape \(3, 2\), expected \(2, 3\)"
+    ):
         dot_product_attention(q, k, v, np.ones((3, 2), dtype=bool))
     with pytest.raises(ValueError, match=r"dot_product_attention: scale must be True or False, got 0.5"):
         dot_product_attention(q, k, v, scale=0.5)
-    with pytest.raises(ValueError, match=r"dot_product_attention_backward: dcontext has shape \(2, 4\), "
-                                         r"expected \(N, Hv\) = \(2, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dot_product_attention_backward: dcontext has shape \(2, 4\), "
+        r"expected \(N, Hv\) = \(2, 5\)",
+    ):
         dot_product_attention_backward(np.zeros((2, 4)), q, k, v)
-    with pytest.raises(ValueError, match=r"dot_product_attention_backward: dweights has shape \(2, 4\), "
-                                         r"expected \(N, T\) = \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dot_product_attention_backward: dweights has shape \(2, 4\), "
+        r"expected \(N, T\) = \(2, 3\)",
+    ):
         dot_product_attention_backward(np.zeros((2, 5)), q, k, v, dweights=np.zeros((2, 4)))
     s, h, Wa, Ua, va = np.zeros((2, 3)), np.zeros((2, 4, 5)), np.zeros((3, 6)), np.zeros((5, 6)), np.zeros(6)
-    with pytest.raises(ValueError, match=r"additive_attention: Ua has shape \(4, 6\), "
-                                         r"expected \(H, A\) = \(5, 6\) \(H=5 from h"):
+    with pytest.raises(
+        ValueError,
+        match=r"additive_attention: Ua has shape \(4, 6\), "
+        r"expected \(H, A\) = \(5, 6\) \(H=5 from h",
+    ):
         additive_attention(s, h, Wa, np.zeros((4, 6)), va)
-    with pytest.raises(ValueError, match=r"additive_attention: va has shape \(7,\), expected \(A,\) = \(6,\)"):
+    with pytest.raises(
+        ValueError, match=r"additive_attention: va has shape \(7,\), expected \(A,\) = \(6,\)"
+    ):
         additive_attention(s, h, Wa, Ua, np.zeros(7))
-    with pytest.raises(ValueError, match=r"additive_attention: s_prev has dtype int64, expected float32 or float64"):
+    with pytest.raises(
+        ValueError, match=r"additive_attention: s_prev has dtype int64, expected float32 or float64"
+    ):
         additive_attention(s.astype(np.int64), h, Wa, Ua, va)
-    with pytest.raises(ValueError, match=r"additive_attention_backward: dcontext has shape \(2, 3\), "
-                                         r"expected \(N, H\) = \(2, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"additive_attention_backward: dcontext has shape \(2, 3\), "
+        r"expected \(N, H\) = \(2, 5\)",
+    ):
         additive_attention_backward(np.zeros((2, 3)), s, h, Wa, Ua, va)
     with pytest.raises(ValueError, match=r"masked_softmax: mask has shape \(2,\), expected \(2, 3\)"):
         masked_softmax(np.zeros((2, 3)), np.ones(2, dtype=bool))
-    with pytest.raises(ValueError, match=r"masked_softmax_backward: dprobs has shape \(2, 2\), expected .*\(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"masked_softmax_backward: dprobs has shape \(2, 2\), expected .*\(2, 3\)"
+    ):
         masked_softmax_backward(np.zeros((2, 2)), np.zeros((2, 3)))

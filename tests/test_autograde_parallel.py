@@ -6,6 +6,7 @@ of it again with --jobs 1. The cheater walks up from its working directory
 looking for solutions/ and gradebooks, rewrites every gradebook it finds and
 leaves a daemon behind that keeps rewriting scores after grading.
 """
+
 import io
 import os
 from contextlib import redirect_stderr, redirect_stdout
@@ -26,9 +27,13 @@ STUDENTS = {"full": samples.full, "blank": samples.blank, "cheats": samples.chea
 def all_grades(paths):
     """{(assignment, student, grade cell): (auto_score, max_score)}."""
     with Gradebook(paths.db_url) as gb:
-        return {(a.name, s.student.id, g.name): (g.auto_score, g.max_score)
-                for a in gb.assignments for s in a.submissions
-                for nb in s.notebooks for g in nb.grades}
+        return {
+            (a.name, s.student.id, g.name): (g.auto_score, g.max_score)
+            for a in gb.assignments
+            for s in a.submissions
+            for nb in s.notebooks
+            for g in nb.grades
+        }
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +42,7 @@ def graded(tmp_path_factory):
     class_from(paths, STUDENTS)
     err, out = io.StringIO(), io.StringIO()
     with redirect_stderr(err), redirect_stdout(out):
-        status = cli.main(["--top", str(paths.top), "autograde", "--jobs", "2",
-                           "--cell-timeout", "10"])
+        status = cli.main(["--top", str(paths.top), "autograde", "--jobs", "2", "--cell-timeout", "10"])
     return paths, status, err.getvalue(), all_grades(paths)
 
 
@@ -51,8 +55,7 @@ def test_whole_class_graded_with_progress_bar(graded):
     for (a, s, _), (score, _) in grades.items():
         totals[(a, s)] = totals.get((a, s), 0) + score
     # truth: the tiny notebook is worth 4 points; blank answers earn none
-    assert totals == {(a, s): (4 if s == "full" else 0)
-                      for a in (TINY, OTHER) for s in STUDENTS}
+    assert totals == {(a, s): (4 if s == "full" else 0) for a in (TINY, OTHER) for s in STUDENTS}
 
 
 def test_one_student_one_assignment_regraded_alone_with_same_scores(graded):
@@ -60,8 +63,23 @@ def test_one_student_one_assignment_regraded_alone_with_same_scores(graded):
     marker = paths.autograded / "blank" / OTHER / f"{OTHER}.ipynb"
     mtime = marker.stat().st_mtime_ns
     with redirect_stderr(io.StringIO()), redirect_stdout(io.StringIO()):
-        assert cli.main(["--top", str(paths.top), "autograde", "--student", "full",
-                         "--assignment", TINY, "--jobs", "1", "--quiet"]) == 0
+        assert (
+            cli.main(
+                [
+                    "--top",
+                    str(paths.top),
+                    "autograde",
+                    "--student",
+                    "full",
+                    "--assignment",
+                    TINY,
+                    "--jobs",
+                    "1",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     assert all_grades(paths) == before
     assert marker.stat().st_mtime_ns == mtime  # nobody else was regraded
 
@@ -73,8 +91,7 @@ def test_cheater_earns_nothing_and_reaches_no_instructor_file(graded):
     # max scores come from the release, not from the gradebook it rewrote
     assert all(max_score == grades[(a, "full", g)][1] for (a, _, g), (_, max_score) in mine.items())
     nb = nbformat.read(paths.autograded / "cheats" / TINY / f"{TINY}.ipynb", as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "instructor files found: 0" in text
     cwd = text.split("cwd: ", 1)[1].split()[0]
     assert not cwd.startswith(str(paths.top))  # the kernel ran in a throw-away copy

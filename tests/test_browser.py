@@ -4,8 +4,9 @@ One `jupyter lab` is started from the repository root (as the README tells
 students) and driven with headless Chromium through Playwright. The notebooks
 opened are temporary copies under build/ (git-ignored), so nothing committed
 changes. Every step leaves a screenshot in screenshots/ to look at when a test
-fails. Needs /usr/bin/chromium: `bash scripts/install_chromium.sh`.
+fails. Needs /usr/bin/chromium: `bash scripts/install_system_packages.sh`.
 """
+
 import json
 import re
 import shutil
@@ -20,13 +21,24 @@ try:
 except ImportError:  # reported by the playwright_sync fixture as a failure, not a collection error
     expect = sync_playwright = None
 
-from browser_helpers import (CHROMIUM, CHROMIUM_ARGS, REPO, SCREENSHOTS, TIMEOUT_MS, Shots,
-                             cell_index, copy_into, solution_source, start_lab, stop_lab,
-                             stub_cells)
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    Shots,
+    cell_index,
+    copy_into,
+    solution_source,
+    start_lab,
+    stop_lab,
+    stub_cells,
+)
 
 ASSIGNMENT = "01_rnn_forward"
-FUNCTION = "rnn_step_forward"          # the stub the test solves through the UI
-NEXT_FUNCTION = "rnn_forward"          # the stub after it, still unsolved
+FUNCTION = "rnn_step_forward"  # the stub the test solves through the UI
+NEXT_FUNCTION = "rnn_forward"  # the stub after it, still unsolved
 ASSIGNMENTS = ["01_rnn_forward", "02_bptt", "03_lstm_gru", "04_attention"]
 LECTURE = "000_rnn_sequence_modeling.ipynb"
 
@@ -34,19 +46,26 @@ LECTURE = "000_rnn_sequence_modeling.ipynb"
 @pytest.fixture(scope="module")
 def playwright_sync():
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install_chromium.sh` "
-                    "(installs Debian's chromium with apt)", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `bash scripts/install_system_packages.sh` "
+            "(installs Debian's chromium with apt)",
+            pytrace=False,
+        )
     if sync_playwright is None:
-        pytest.fail("Playwright for Python is missing: `.venv/bin/pip install -e '.[dev]'` "
-                    "(never `playwright install`: the tests use /usr/bin/chromium)", pytrace=False)
+        pytest.fail(
+            "Playwright for Python is missing: `.venv/bin/pip install -e '.[dev]'` "
+            "(never `playwright install`: the tests use /usr/bin/chromium)",
+            pytrace=False,
+        )
     with sync_playwright() as pw:
         yield pw
 
 
 @pytest.fixture(scope="module")
 def browser(playwright_sync):
-    browser = playwright_sync.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
+    browser = playwright_sync.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
     yield browser
     browser.close()
 
@@ -99,7 +118,9 @@ def wait_kernel_idle(page, timeout=TIMEOUT_MS):
             const bar = document.querySelector('#jp-main-statusbar');
             const loading = document.querySelector('.jp-NotebookPanel .jp-Spinner');
             return bar && !loading && /\\(ipykernel\\) \\| Idle/.test(bar.innerText);
-        }""", timeout=timeout)
+        }""",
+        timeout=timeout,
+    )
 
 
 def menu_command(page, menu, command):
@@ -124,16 +145,17 @@ def test_exercise_stubs_run_solve_and_validate(page, lab, workdir, shots):
     page.wait_for_selector(".jp-NotebookPanel:visible jp-button.validate-button")
     shots(page, "01_exercise_opened")
     # No news pop-up: the shipped overrides.json turns fetchNews off.
-    settings = page.request.get(lab.page_url(
-        "lab/api/settings/@jupyterlab/apputils-extension:notification")).json()
+    settings = page.request.get(
+        lab.page_url("lab/api/settings/@jupyterlab/apputils-extension:notification")
+    ).json()
     assert settings["schema"]["properties"]["fetchNews"]["default"] == "false", (
-        "jupyter/overrides.json is not installed: run `.venv/bin/python scripts/install_lab_settings.py`")
+        "jupyter/overrides.json is not installed: run `.venv/bin/python scripts/install_lab_settings.py`"
+    )
     assert page.get_by_text(re.compile("Jupyter news", re.I)).count() == 0, "news pop-up shown"
 
     # Every stub is on the page, raising NotImplementedError.
     # Cells attach one by one after the page appears: wait for all of them.
-    expect(page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")).to_have_count(
-        len(released.cells))
+    expect(page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")).to_have_count(len(released.cells))
     for i in stubs:
         assert "NotImplementedError" in cell(page, i).locator(".jp-InputArea").inner_text()
     cell(page, solution_at).scroll_into_view_if_needed()
@@ -160,7 +182,8 @@ def test_exercise_stubs_run_solve_and_validate(page, lab, workdir, shots):
     passed = cell(page, visible_test_at).locator(".jp-OutputArea-output")
     passed.filter(has_text=f"{FUNCTION}: visible tests pass").wait_for()
     next_error = cell(page, cell_index(released, f"test_{NEXT_FUNCTION}_visible")).locator(
-        '[data-mime-type="application/vnd.jupyter.stderr"]')
+        '[data-mime-type="application/vnd.jupyter.stderr"]'
+    )
     next_error.wait_for()
     assert "NotImplementedError" in next_error.inner_text()
     wait_kernel_idle(page)
@@ -214,8 +237,9 @@ def test_lecture_figures_render_as_images(page, lab, workdir, shots):
     image = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output img").first
     image.wait_for(timeout=3 * TIMEOUT_MS)
     image.evaluate("img => img.scrollIntoView({block: 'center'})")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 100 && img.naturalHeight > 100",
-                           arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 100 && img.naturalHeight > 100", arg=image.element_handle()
+    )
     assert image.evaluate("img => img.src").startswith("data:image/png")
     shots(page, "08_lecture_figure")
     menu_command(page, "Kernel", "kernelmenu:interrupt")
@@ -242,7 +266,8 @@ def test_assignment_list_opens_without_error(page, lab, shots):
         panel.get_by_text(heading, exact=True).wait_for()
     page.wait_for_function(
         "el => !/loading/i.test(el.innerText) && /There are no|Fetch|Submit/.test(el.innerText)",
-        arg=panel.element_handle())
+        arg=panel.element_handle(),
+    )
     shots(page, "10_assignment_list")
     text = panel.inner_text()
     assert not re.search(r"error|unwritable|does not exist", text, re.I), text
@@ -265,7 +290,8 @@ def test_start_here_links_lectures_and_exercises_in_order(page, lab, workdir, sh
     exercises = [f"exercises/{a}/{a}.ipynb" for a in ASSIGNMENTS]
     assert sorted(t for t in targets if t.startswith("lectures/")) == lectures, targets
     assert [t for t in targets if t.startswith("exercises/")] == exercises, targets
-    assert targets.index(exercises[0]) > targets.index(lectures[0]), "a lecture comes first"
+    first_lecture = min(targets.index(t) for t in lectures)
+    assert targets.index(exercises[0]) > first_lecture, "a lecture comes first"
     # A student clicks the first exercise: it opens as a notebook with its Validate button.
     links.filter(has_text="Exercise 01").first.click()
     page.locator(".lm-TabBar-tab.lm-mod-current", has_text=f"{ASSIGNMENT}.ipynb").wait_for()

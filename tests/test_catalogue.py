@@ -1,7 +1,7 @@
 """Grade every catalogued bug and correct variant with real `nbgrader autograde`.
 
-For each assignment that has a catalogue (tests/catalogue/<topic>.py and
-solutions/NN_<topic>/NN_<topic>.ipynb), one submission is built per entry:
+For each assignment that has a catalogue (rnn_helpers/grading/catalogue/<topic>.py
+and solutions/NN_<topic>/NN_<topic>.ipynb), one submission is built per entry:
 the solution notebook with the solution cell whose grade_id is the entry's
 function replaced by the entry's source. Two controls join them: the solution
 itself and the blank release. All of them are graded in one nbgrader run in a
@@ -9,12 +9,21 @@ temporary course, and the gradebook is read back:
 
 - the solution gets full marks, the blank release scores 0 in every test cell;
 - every bug loses points in at least one test cell of its function
-  (grade_id starting with "test_<function>");
-- every correct variant gets full marks.
+  (grade_id starting with "test_<function>") and in no hidden test cell of
+  another function: one bug costs one function (rnn_helpers/grading/
+  composition.py). Visible test cells run the student's own composition, so
+  a callee's bug may still show in a caller's visible cell: those are counted
+  and printed, not failed;
+- at least 90 % of the bugs are named with their own explanation: a failed
+  test cell of the function says "Your output matches a known mistake:
+  <the entry's why>" in the autograded notebook (grading/diagnosis.py);
+- every correct variant gets full marks and no diagnosis anywhere.
 
-The catch rate per assignment is printed (run pytest with -s to see it, or
-run this file as a script: python tests/test_catalogue.py [topic ...]).
+Per assignment it prints the bugs caught, caught only in their own function,
+named correctly, and the variants at full marks (run pytest with -s to see
+it, or run this file as a script: python tests/test_catalogue.py [topic ...]).
 """
+
 import copy
 import importlib
 import os
@@ -27,10 +36,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from rnn_helpers.course.feedback import diagnoses
+from rnn_helpers.grading import catalogue as catalogues
+from rnn_helpers.notebook import FAST_VAR
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
-sys.path.insert(0, str(ROOT / "tests"))
+CATALOGUE_DIR = Path(catalogues.__file__).parent
 
 
 def assignments():
@@ -77,19 +89,29 @@ def _config(course):
         "c.CourseDirectory.db_url = 'sqlite:///gradebook.db'\n"
         "c.Execute.timeout = 120\n"
         # Test cells are restored from the gradebook; a deleted one still counts.
-        "c.OverwriteCells.add_missing_cells = True\n")
+        "c.OverwriteCells.add_missing_cells = True\n"
+    )
 
 
 def _env():
-    return dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                RNN_COURSE_FAST="1",
-                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    return dict(
+        os.environ,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        **{FAST_VAR: "1"},
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
 
 
 def _nbgrader(args, cwd):
     """Start `nbgrader ARGS` in the course folder cwd; returns the Popen."""
-    return subprocess.Popen([str(VENV_BIN / "nbgrader"), *args], cwd=cwd, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(VENV_BIN / "nbgrader"), *args],
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait(proc, what):
@@ -107,25 +129,25 @@ def _course(folder, src_nb, assignment):
 
 
 def grade_catalogue(topic, assignment, workdir, jobs=None):
-    """Build and autograde every submission; return (entries, scores).
+    """Build and autograde every submission; return (entries, scores, named).
 
     The submissions are spread over `jobs` course folders (default: the
     CATALOGUE_JOBS environment variable, else 2) graded by concurrent
     `nbgrader autograde` runs, one per folder.
 
     scores: student id -> {test grade_id: (score, max_score)}; entries:
-    student id -> ("bug" | "variant" | "control", Entry or None).
+    student id -> ("bug" | "variant" | "control", Entry or None); named:
+    student id -> {function: [diagnoses its failed test cells gave]}.
     """
     jobs = jobs or int(os.environ.get("CATALOGUE_JOBS", "2"))
-    catalogue = importlib.import_module(f"catalogue.{topic}")
+    catalogue = importlib.import_module(f"{catalogues.__name__}.{topic}")
     src_nb = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
     courses = [Path(workdir) / f"course{k}" for k in range(jobs)]
     for course in courses:
         _course(course, src_nb, assignment)
 
     solution = _without_demos(nbformat.read(src_nb, as_version=4))
-    release = nbformat.read(courses[0] / "release" / assignment / f"{assignment}.ipynb",
-                            as_version=4)
+    release = nbformat.read(courses[0] / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     entries = {"solution": ("control", None), "blank": ("control", None)}
     notebooks = {"solution": solution, "blank": release}
     for kind, items in (("bug", catalogue.BUGS), ("variant", catalogue.VARIANTS)):
@@ -146,24 +168,63 @@ def grade_catalogue(topic, assignment, workdir, jobs=None):
         _wait(proc, "autograde")
 
     from nbgrader.api import Gradebook
+
     scores = {}
     for course in courses:
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             for student in [s for s, c in where.items() if c == course]:
                 sub = gb.find_submission_notebook(assignment, assignment, student)
-                scores[student] = {g.name: (g.score, g.max_score) for g in sub.grades
-                                   if g.name.startswith("test_")}
-    return entries, scores
+                scores[student] = {
+                    g.name: (g.score, g.max_score) for g in sub.grades if g.name.startswith("test_")
+                }
+    functions = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    named = {}
+    for student, course in where.items():
+        graded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(graded, as_version=4) if graded.exists() else nbformat.v4.new_notebook()
+        named[student] = diagnoses(nb, functions)
+    return entries, scores, named
+
+
+def hidden_cells(assignment):
+    """grade_ids of the test cells with hidden checks (the ones that lend callees their twins)."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and "### BEGIN HIDDEN TESTS" in c.source
+    }
 
 
 def _lost(scores, function):
     """Test cells of `function` that did not get full marks."""
-    return [gid for gid, (score, mx) in scores.items()
-            if gid.startswith(f"test_{function}") and (score is None or score < mx)]
+    return [
+        gid
+        for gid, (score, mx) in scores.items()
+        if gid.startswith(f"test_{function}") and (score is None or score < mx)
+    ]
 
 
-def evaluate(topic, assignment, entries, scores):
-    """Return (report lines, list of failure messages)."""
+def _owner(gid, functions):
+    """The function a test cell grades: test_<F>_<part> -> F (the longest F that fits)."""
+    name = gid[len("test_") :]
+    return max((f for f in functions if name == f or name.startswith(f + "_")), key=len, default=None)
+
+
+def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
+    """Return (report lines, list of failure messages).
+
+    named: student -> {function: [diagnoses]} (grade_catalogue); hidden: the
+    grade_ids of test cells with hidden checks (hidden_cells). A bug's points
+    lost in a hidden cell of another function fail the run; in a visible cell
+    of another function they are counted and printed.
+    """
+    named = named or {}
+    hidden = set(scores["solution"]) if hidden is None else hidden
     failures, lines = [], []
     full = {gid: mx for gid, (_, mx) in scores["solution"].items()}
     wrong = [gid for gid, (s, mx) in scores["solution"].items() if s is None or s < mx]
@@ -172,44 +233,86 @@ def evaluate(topic, assignment, entries, scores):
     passed_blank = [gid for gid, (s, _) in scores["blank"].items() if s is None or s > 0]
     if passed_blank:
         failures.append(f"the blank release scores points in {passed_blank}")
+    functions = sorted({e.function for kind, e in entries.values() if e is not None})
 
-    caught_by_fn, total_by_fn = {}, {}
+    caught_by_fn, total_by_fn, alone_by_fn, named_by_fn = {}, {}, {}, {}
+    visible_leaks = variants_full = n_variants = 0
     for student, (kind, entry) in entries.items():
         if kind == "control":
             continue
         sc = scores[student]
         total = sum(s or 0 for s, _ in sc.values())
+        lost_all = [gid for gid, (s, mx) in sc.items() if s is None or s < mx]
+        whys = named.get(student, {})
         if kind == "bug":
-            total_by_fn[entry.function] = total_by_fn.get(entry.function, 0) + 1
-            lost = _lost(sc, entry.function)
+            fn = entry.function
+            total_by_fn[fn] = total_by_fn.get(fn, 0) + 1
+            lost = _lost(sc, fn)
+            elsewhere = [gid for gid in lost_all if _owner(gid, functions) != fn]
+            leaks = [gid for gid in elsewhere if gid in hidden]
+            visible_leaks += bool(elsewhere) and not leaks
+            name_ok = whys.get(fn, []) == [entry.why] and not any(
+                w for f, ws in whys.items() if f != fn for w in ws
+            )
             if lost:
-                caught_by_fn[entry.function] = caught_by_fn.get(entry.function, 0) + 1
+                caught_by_fn[fn] = caught_by_fn.get(fn, 0) + 1
             else:
-                failures.append(f"bug not caught: {entry.function}: {entry.label}")
-            lines.append(f"  {'caught' if lost else 'MISSED':7s} {entry.function}: {entry.label}"
-                         f"  (loses points in {', '.join(lost) or 'nothing'})")
+                failures.append(f"bug not caught: {fn}: {entry.label}")
+            if lost and not elsewhere:
+                alone_by_fn[fn] = alone_by_fn.get(fn, 0) + 1
+            if leaks:
+                failures.append(f"bug costs another function's hidden checks: {fn}: {entry.label}: {leaks}")
+            if name_ok:
+                named_by_fn[fn] = named_by_fn.get(fn, 0) + 1
+            lines.append(
+                f"  {'caught' if lost else 'MISSED':7s} {'named' if name_ok else 'UNNAMED':7s} {fn}: "
+                f"{entry.label}  (loses points in {', '.join(lost) or 'nothing'}"
+                + (f"; elsewhere in {', '.join(elsewhere)}" if elsewhere else "")
+                + (f"; named {whys}" if whys and not name_ok else "")
+                + ")"
+            )
         else:
-            lost = [gid for gid, (s, mx) in sc.items() if s is None or s < mx]
-            if lost:
-                failures.append(f"correct variant loses points: {entry.function}: "
-                                f"{entry.label} in {lost}")
-            lines.append(f"  {'full' if not lost else 'PENALISED':9s} variant {entry.function}: "
-                         f"{entry.label} ({total:g}/{sum(full.values()):g})")
+            n_variants += 1
+            diagnosed = {f: w for f, w in whys.items() if w}
+            if lost_all:
+                failures.append(
+                    f"correct variant loses points: {entry.function}: {entry.label} in {lost_all}"
+                )
+            if diagnosed:
+                failures.append(f"correct variant diagnosed: {entry.function}: {entry.label}: {diagnosed}")
+            variants_full += not lost_all and not diagnosed
+            lines.append(
+                f"  {'full' if not lost_all else 'PENALISED':9s} variant {entry.function}: "
+                f"{entry.label} ({total:g}/{sum(full.values()):g})"
+            )
     n_bugs = sum(total_by_fn.values())
-    n_caught = sum(caught_by_fn.values())
-    header = [f"{assignment}: catch rate {n_caught}/{n_bugs} bugs"
-              f" = {100 * n_caught / max(n_bugs, 1):.0f}%"]
+    n_caught, n_alone, n_named = (sum(d.values()) for d in (caught_by_fn, alone_by_fn, named_by_fn))
+
+    def pct(k, n):
+        return f"{k}/{n} = {100 * k / max(n, 1):.0f}%"
+
+    header = [
+        f"{assignment}: bugs caught {pct(n_caught, n_bugs)}; caught only in their own function "
+        f"{pct(n_alone, n_bugs)} (the others lose points only in a caller's visible cells: "
+        f"{visible_leaks}); named correctly {pct(n_named, n_bugs)}; variants at full marks "
+        f"with no diagnosis {pct(variants_full, n_variants)}"
+    ]
     for fn in sorted(total_by_fn):
-        header.append(f"  {fn}: {caught_by_fn.get(fn, 0)}/{total_by_fn[fn]} caught")
+        header.append(
+            f"  {fn}: {caught_by_fn.get(fn, 0)}/{total_by_fn[fn]} caught, "
+            f"{alone_by_fn.get(fn, 0)} only there, {named_by_fn.get(fn, 0)} named"
+        )
         if total_by_fn[fn] < 6:
             failures.append(f"{fn} has only {total_by_fn[fn]} catalogued bugs (at least 6)")
+    if n_named < 0.9 * n_bugs:
+        failures.append(f"only {pct(n_named, n_bugs)} of the bugs are named correctly (at least 90%)")
     return header + lines, failures
 
 
 @pytest.mark.parametrize("topic,assignment", assignments())
 def test_every_bug_loses_points_and_every_variant_gets_full_marks(topic, assignment, tmp_path):
-    entries, scores = grade_catalogue(topic, assignment, tmp_path)
-    lines, failures = evaluate(topic, assignment, entries, scores)
+    entries, scores, named = grade_catalogue(topic, assignment, tmp_path)
+    lines, failures = evaluate(topic, assignment, entries, scores, named, hidden_cells(assignment))
     print("\n" + "\n".join(lines))
     assert not failures, "\n".join(failures)
 
@@ -221,8 +324,8 @@ if __name__ == "__main__":
         if wanted and topic not in wanted:
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            entries, scores = grade_catalogue(topic, assignment, tmp)
-        lines, failures = evaluate(topic, assignment, entries, scores)
+            entries, scores, named = grade_catalogue(topic, assignment, tmp)
+        lines, failures = evaluate(topic, assignment, entries, scores, named, hidden_cells(assignment))
         print("\n".join(lines))
         print("\n".join(f"FAIL: {f}" for f in failures) or "all checks pass")
         status |= bool(failures)

@@ -1,11 +1,13 @@
 """The deck's torch models: CharRNN (LSTM, temperature sampling) and SentimentRNN."""
+
 import numpy as np
 import pytest
 import torch
-
 from oracle import max_abs
+
 from rnn_helpers import reference
-from rnn_helpers.charmodels import CharRNN, SentimentRNN, count_parameters
+from rnn_helpers.data.vocab import Vocab
+from rnn_helpers.nets.char_models import CharRNN, SentimentRNN, count_parameters
 
 
 def _numpy_lstm_weights(lstm, layer=0):
@@ -20,7 +22,7 @@ def test_char_lstm_scores_match_the_numpy_reference_lstm(rng):
     idx = rng.integers(0, 7, size=(3, 6))
     scores, (h_n, c_n) = model(torch.as_tensor(idx))
     Wx, Wh, b = _numpy_lstm_weights(model.rnn)
-    x = np.eye(7)[idx]                                                 # one-hot (N, T, V)
+    x = np.eye(7)[idx]  # one-hot (N, T, V)
     h, _ = reference.lstm_forward(x, np.zeros((3, 5)), Wx, Wh, b)
     expected = h @ model.fc.weight.detach().numpy().T + model.fc.bias.detach().numpy()
     assert max_abs(scores.detach().numpy(), expected) < 1e-10
@@ -44,7 +46,7 @@ def test_sampled_frequencies_follow_the_tempered_softmax(temperature):
     torch.manual_seed(2)
     model = CharRNN(vocab_size=4, hidden_size=6, cell="rnn")
     with torch.no_grad():
-        model.fc.bias.copy_(torch.tensor([1.5, 0.5, 0.0, -1.0]))   # a clearly uneven distribution
+        model.fc.bias.copy_(torch.tensor([1.5, 0.5, 0.0, -1.0]))  # a clearly uneven distribution
     gen = torch.Generator().manual_seed(0)
     draws = [model.generate([1, 2], 1, temperature, generator=gen)[0] for _ in range(2500)]
     freq = np.bincount(draws, minlength=4) / len(draws)
@@ -53,8 +55,12 @@ def test_sampled_frequencies_follow_the_tempered_softmax(temperature):
     expected = np.exp(logits / temperature) / np.exp(logits / temperature).sum()
     # 2500 draws: the standard error of each frequency is below 0.01; allow 4 of them.
     assert np.max(np.abs(freq - expected)) < 0.04
-    assert model.generate([1], 5, temperature=1.0, stop=int(np.argmax(expected)),
-                          generator=torch.Generator().manual_seed(0)).count(int(np.argmax(expected))) == 0
+    assert (
+        model.generate(
+            [1], 5, temperature=1.0, stop=int(np.argmax(expected)), generator=torch.Generator().manual_seed(0)
+        ).count(int(np.argmax(expected)))
+        == 0
+    )
 
 
 def test_generate_rejects_a_negative_temperature_and_unknown_cells():
@@ -80,6 +86,21 @@ def test_sentiment_rnn_ignores_padding_when_given_lengths(cell):
     assert max_abs(model(idx)[1:].detach().numpy(), alone[1:].detach().numpy()) > 1e-6
 
 
+def test_sentiment_rnn_leaves_the_vocab_pad_embedding_zero_and_untrained():
+    """The default padding_idx is the <pad> of a Vocab batch: its row gets no gradient."""
+    torch.manual_seed(5)
+    sentences = [["a", "fine", "film"], ["dull"]]
+    vocab = Vocab.from_texts(sentences, level="word")
+    idx, mask = vocab.encode(sentences)
+    assert not mask.all(), "the batch must hold padding for this test to mean anything"
+    model = SentimentRNN(vocab_size=len(vocab), embedding_dim=4, hidden_size=6)
+    model(torch.as_tensor(idx)).sum().backward()  # no lengths: the pad tokens are read
+    grad = model.embedding.weight.grad
+    assert torch.all(model.embedding.weight[vocab.pad_idx] == 0)
+    assert torch.all(grad[vocab.pad_idx] == 0)
+    assert grad[vocab.stoi["dull"]].abs().sum() > 0
+
+
 def test_sentiment_rnn_is_embedding_two_layer_tanh_rnn_and_linear_head(rng):
     torch.manual_seed(4)
     model = SentimentRNN(vocab_size=11, embedding_dim=3, hidden_size=5).double()
@@ -97,6 +118,7 @@ def test_sentiment_rnn_is_embedding_two_layer_tanh_rnn_and_linear_head(rng):
 def test_parameter_count_of_the_decks_sentiment_model():
     """Embedding 10000x128, RNN 128->256 and 256->256 (two biases each), head 256->2."""
     model = SentimentRNN(10000, embedding_dim=128, hidden_size=256, num_layers=2)
-    expected = (10000 * 128 + (128 * 256 + 256 * 256 + 2 * 256)
-                + (256 * 256 + 256 * 256 + 2 * 256) + (256 * 2 + 2))
+    expected = (
+        10000 * 128 + (128 * 256 + 256 * 256 + 2 * 256) + (256 * 256 + 256 * 256 + 2 * 256) + (256 * 2 + 2)
+    )
     assert count_parameters(model) == expected

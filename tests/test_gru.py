@@ -1,14 +1,16 @@
 """The GRU reference against torch.nn.GRU / GRUCell / torch.gru_cell and centred differences."""
+
 import re
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
-
-from oracle import autograd, max_abs, tensors
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import autograd, centred_difference, max_abs, tensors
 from strictness import strict
-from rnn_helpers.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+
+from rnn_helpers.reference.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 
 # Forward and backward against torch float64; centred differences (eps 1e-6)
 # carry about 1e-9 of rounding and 1e-12 of truncation error, hence 1e-7.
@@ -18,10 +20,14 @@ NAMES = ["x", "h0", "Wx", "Wh", "bx", "bh"]
 
 def params(rng, N=3, T=5, D=4, H=6, scale=0.5):
     """Random sequence inputs and GRU weights: gates [r, z, n] stacked along the columns."""
-    return dict(x=rng.standard_normal((N, T, D)), h0=rng.standard_normal((N, H)),
-                Wx=rng.standard_normal((D, 3 * H)) * scale,
-                Wh=rng.standard_normal((H, 3 * H)) * scale,
-                bx=rng.standard_normal(3 * H), bh=rng.standard_normal(3 * H))
+    return dict(
+        x=rng.standard_normal((N, T, D)),
+        h0=rng.standard_normal((N, H)),
+        Wx=rng.standard_normal((D, 3 * H)) * scale,
+        Wh=rng.standard_normal((H, 3 * H)) * scale,
+        bx=rng.standard_normal(3 * H),
+        bh=rng.standard_normal(3 * H),
+    )
 
 
 def step_args(p):
@@ -32,8 +38,7 @@ def step_args(p):
 def copy_into(module, suffix, Wx, Wh, bx, bh):
     """Our row-vector weights into a torch GRU/GRUCell: transposed, both biases kept."""
     with torch.no_grad():
-        for name, value in [("weight_ih", Wx.T), ("weight_hh", Wh.T), ("bias_ih", bx),
-                            ("bias_hh", bh)]:
+        for name, value in [("weight_ih", Wx.T), ("weight_hh", Wh.T), ("bias_ih", bx), ("bias_hh", bh)]:
             getattr(module, name + suffix).copy_(torch.tensor(value))
 
 
@@ -42,20 +47,6 @@ def torch_gru(Wx, Wh, bx, bh):
     gru = torch.nn.GRU(D, H, batch_first=True).double()
     copy_into(gru, "_l0", Wx, Wh, bx, bh)
     return gru
-
-
-def centred(f, x, dout, eps=1e-6):
-    """Centred differences of sum(f() * dout) with respect to x, perturbed in place and restored."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        plus = np.sum(f() * dout)
-        x[i] = old - eps
-        minus = np.sum(f() * dout)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def rel(a, b):
@@ -68,12 +59,14 @@ def torch_sequence_grads(p, dh):
     gru = torch_gru(p["Wx"], p["Wh"], p["bx"], p["bh"])
     tx, th0 = tensors(p["x"], p["h0"])
     out, _ = gru(tx, th0[None])
-    dx, dh0, dWxT, dWhT, dbx, dbh = autograd([(out, dh)], [
-        tx, th0, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0])
+    dx, dh0, dWxT, dWhT, dbx, dbh = autograd(
+        [(out, dh)], [tx, th0, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0]
+    )
     return out.detach().numpy(), (dx, dh0, dWxT.T, dWhT.T, dbx, dbh)
 
 
 # ---------------------------------------------------------------- forward against torch
+
 
 def test_gru_step_forward_matches_torch_gru_cell_module_and_functional(rng):
     x, h_prev, Wx, Wh, bx, bh = step_args(params(rng))
@@ -82,8 +75,14 @@ def test_gru_step_forward_matches_torch_gru_cell_module_and_functional(rng):
     copy_into(cell, "", Wx, Wh, bx, bh)
     with torch.no_grad():
         module = cell(torch.tensor(x), torch.tensor(h_prev)).numpy()
-        functional = torch.gru_cell(torch.tensor(x), torch.tensor(h_prev), torch.tensor(Wx.T),
-                                    torch.tensor(Wh.T), torch.tensor(bx), torch.tensor(bh)).numpy()
+        functional = torch.gru_cell(
+            torch.tensor(x),
+            torch.tensor(h_prev),
+            torch.tensor(Wx.T),
+            torch.tensor(Wh.T),
+            torch.tensor(bx),
+            torch.tensor(bh),
+        ).numpy()
     assert max_abs(h_next, module) < FWD_TOL
     assert max_abs(h_next, functional) < FWD_TOL
 
@@ -93,7 +92,8 @@ def test_gru_forward_matches_torch_gru(rng):
     h, _ = gru_forward(**p)
     with torch.no_grad():
         out, h_last = torch_gru(p["Wx"], p["Wh"], p["bx"], p["bh"])(
-            torch.tensor(p["x"]), torch.tensor(p["h0"])[None])
+            torch.tensor(p["x"]), torch.tensor(p["h0"])[None]
+        )
     assert h.shape == (3, 5, 6)
     assert max_abs(h, out.numpy()) < FWD_TOL
     assert max_abs(h[:, -1], h_last[0].numpy()) < FWD_TOL
@@ -105,18 +105,19 @@ def test_gru_reset_gate_scales_the_hidden_bias_too(rng):
     H = 6
     h, _ = gru_forward(**p)
     q = dict(p, bx=p["bx"].copy(), bh=p["bh"].copy())
-    q["bx"][2 * H:] += q["bh"][2 * H:]
-    q["bh"][2 * H:] = 0.0
+    q["bx"][2 * H :] += q["bh"][2 * H :]
+    q["bh"][2 * H :] = 0.0
     moved, _ = gru_forward(**q)
     assert max_abs(h, moved) > 1e-3
     # Moving the r and z biases, which are simply added, changes nothing.
     q = dict(p, bx=p["bx"].copy(), bh=p["bh"].copy())
-    q["bx"][:2 * H] += q["bh"][:2 * H]
-    q["bh"][:2 * H] = 0.0
+    q["bx"][: 2 * H] += q["bh"][: 2 * H]
+    q["bh"][: 2 * H] = 0.0
     assert max_abs(h, gru_forward(**q)[0]) < FWD_TOL
 
 
 # ---------------------------------------------------------------- backward
+
 
 def test_gru_step_backward_matches_torch_autograd(rng):
     args = step_args(params(rng))
@@ -145,7 +146,7 @@ def test_gru_step_backward_matches_centred_differences(rng):
     h_next, cache = gru_step_forward(**args)
     dh = rng.standard_normal(h_next.shape)
     for name, analytic in zip(names, gru_step_backward(dh, cache)):
-        numeric = centred(lambda: gru_step_forward(**args)[0], args[name], dh)
+        numeric = centred_difference(lambda _: gru_step_forward(**args)[0], args[name], dh)
         assert rel(analytic, numeric) < NUM_TOL, name
 
 
@@ -154,7 +155,7 @@ def test_gru_backward_matches_centred_differences(rng):
     h, cache = gru_forward(**p)
     dh = rng.standard_normal(h.shape)
     for name, analytic in zip(NAMES, gru_backward(dh, cache)):
-        numeric = centred(lambda: gru_forward(**p)[0], p[name], dh)
+        numeric = centred_difference(lambda _: gru_forward(**p)[0], p[name], dh)
         assert rel(analytic, numeric) < NUM_TOL, name
 
 
@@ -169,8 +170,13 @@ def test_gru_backward_carries_gradient_to_earlier_steps(rng):
 
 
 @settings(max_examples=25, deadline=None)
-@given(N=st.integers(1, 3), T=st.integers(1, 4), D=st.integers(1, 3), H=st.integers(1, 4),
-       seed=st.integers(0, 2**16))
+@given(
+    N=st.integers(1, 3),
+    T=st.integers(1, 4),
+    D=st.integers(1, 3),
+    H=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_gru_forward_and_backward_agree_with_torch_for_any_shape(N, T, D, H, seed):
     rng = np.random.default_rng(seed)
     p = params(rng, N, T, D, H)
@@ -198,6 +204,7 @@ def test_gru_step_agrees_with_torch_gru_cell_for_any_shape(N, D, H, seed):
 
 # ---------------------------------------------------------------- conventions
 
+
 def test_gru_functions_never_modify_their_inputs(rng):
     p = params(rng)
     before = {k: v.copy() for k, v in p.items()}
@@ -205,7 +212,7 @@ def test_gru_functions_never_modify_their_inputs(rng):
     dh = rng.standard_normal(h.shape)
     dh_before = dh.copy()
     first = gru_backward(dh, cache)
-    second = gru_backward(dh, cache)     # the cache must not be consumed either
+    second = gru_backward(dh, cache)  # the cache must not be consumed either
     h1, cache1 = gru_step_forward(*step_args(p))
     dh1 = dh[:, 0].copy()
     gru_step_backward(dh1, cache1)
@@ -235,7 +242,7 @@ def test_gru_forward_is_silent_and_exact_for_saturated_gates(rng):
     p = params(rng)
     p["Wx"][:], p["Wh"][:] = 0.0, 0.0
     H = 6
-    p["bx"] = np.repeat([1e4, -1e4, 1e4], H)        # r = 1, z = 0, n = 1
+    p["bx"] = np.repeat([1e4, -1e4, 1e4], H)  # r = 1, z = 0, n = 1
     p["bh"] = np.zeros(3 * H)
     with strict():
         h, cache = gru_forward(**p)
@@ -246,20 +253,44 @@ def test_gru_forward_is_silent_and_exact_for_saturated_gates(rng):
 
 # ---------------------------------------------------------------- error messages
 
-@pytest.mark.parametrize("name, bad, message", [
-    ("x", np.zeros((3, 4)), "gru_forward: x has shape (3, 4), expected 3 dimensions (N, T, D)"),
-    ("x", np.zeros((3, 5, 4), dtype=np.int64), "gru_forward: x has dtype int64, expected float32 or float64"),
-    ("x", [[[0.0]]], "gru_forward: x must be a numpy array, got list"),
-    ("h0", np.zeros((2, 6)), "gru_forward: h0 has shape (2, 6), expected (N, H) = (3, 6) (N=3 from x)"),
-    ("h0", np.zeros((3, 6, 1)), "gru_forward: h0 has shape (3, 6, 1), expected 2 dimensions (N, H)"),
-    ("Wx", np.zeros((3, 18)), "gru_forward: Wx has shape (3, 18), expected (D, 3H) = (4, 18) (D=4 from x)"),
-    ("Wx", np.zeros((4, 24)), "gru_forward: Wx has shape (4, 24), expected (D, 3H) = (4, 18) (3H=18 from Wh/bx/bh)"),
-    ("Wh", np.zeros((6, 6)), "gru_forward: Wh has shape (6, 6), expected (H, 3H) = (6, 18) (3H=18 from Wx/bx/bh)"),
-    ("Wh", np.zeros((5, 18)), "gru_forward: Wh has shape (5, 18), expected (H, 3H) = (6, 18) (H=6 from h0)"),
-    ("bx", np.zeros(6), "gru_forward: bx has shape (6,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bh)"),
-    ("bh", np.zeros(17), "gru_forward: bh has shape (17,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bx)"),
-    ("bh", np.zeros((18, 1)), "gru_forward: bh has shape (18, 1), expected 1 dimensions (3H,)"),
-])
+
+@pytest.mark.parametrize(
+    "name, bad, message",
+    [
+        ("x", np.zeros((3, 4)), "gru_forward: x has shape (3, 4), expected 3 dimensions (N, T, D)"),
+        (
+            "x",
+            np.zeros((3, 5, 4), dtype=np.int64),
+            "gru_forward: x has dtype int64, expected float32 or float64",
+        ),
+        ("x", [[[0.0]]], "gru_forward: x must be a numpy array, got list"),
+        ("h0", np.zeros((2, 6)), "gru_forward: h0 has shape (2, 6), expected (N, H) = (3, 6) (N=3 from x)"),
+        ("h0", np.zeros((3, 6, 1)), "gru_forward: h0 has shape (3, 6, 1), expected 2 dimensions (N, H)"),
+        (
+            "Wx",
+            np.zeros((3, 18)),
+            "gru_forward: Wx has shape (3, 18), expected (D, 3H) = (4, 18) (D=4 from x)",
+        ),
+        (
+            "Wx",
+            np.zeros((4, 24)),
+            "gru_forward: Wx has shape (4, 24), expected (D, 3H) = (4, 18) (3H=18 from Wh/bx/bh)",
+        ),
+        (
+            "Wh",
+            np.zeros((6, 6)),
+            "gru_forward: Wh has shape (6, 6), expected (H, 3H) = (6, 18) (3H=18 from Wx/bx/bh)",
+        ),
+        (
+            "Wh",
+            np.zeros((5, 18)),
+            "gru_forward: Wh has shape (5, 18), expected (H, 3H) = (6, 18) (H=6 from h0)",
+        ),
+        ("bx", np.zeros(6), "gru_forward: bx has shape (6,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bh)"),
+        ("bh", np.zeros(17), "gru_forward: bh has shape (17,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bx)"),
+        ("bh", np.zeros((18, 1)), "gru_forward: bh has shape (18, 1), expected 1 dimensions (3H,)"),
+    ],
+)
 def test_gru_forward_names_the_bad_argument_and_both_shapes(rng, name, bad, message):
     p = params(rng)
     p[name] = bad
@@ -267,14 +298,37 @@ def test_gru_forward_names_the_bad_argument_and_both_shapes(rng, name, bad, mess
         gru_forward(**p)
 
 
-@pytest.mark.parametrize("index, bad, message", [
-    (0, np.zeros((3, 4, 1)), "gru_step_forward: x has shape (3, 4, 1), expected 2 dimensions (N, D)"),
-    (1, np.zeros((2, 6)), "gru_step_forward: h_prev has shape (2, 6), expected (N, H) = (3, 6) (N=3 from x)"),
-    (2, np.zeros((3, 18)), "gru_step_forward: Wx has shape (3, 18), expected (D, 3H) = (4, 18) (D=4 from x)"),
-    (3, np.zeros((6, 12)), "gru_step_forward: Wh has shape (6, 12), expected (H, 3H) = (6, 18) (3H=18 from Wx/bx/bh)"),
-    (4, np.zeros(19), "gru_step_forward: bx has shape (19,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bh)"),
-    (5, np.zeros(18, dtype=np.float16), "gru_step_forward: bh has dtype float16, expected float32 or float64"),
-])
+@pytest.mark.parametrize(
+    "index, bad, message",
+    [
+        (0, np.zeros((3, 4, 1)), "gru_step_forward: x has shape (3, 4, 1), expected 2 dimensions (N, D)"),
+        (
+            1,
+            np.zeros((2, 6)),
+            "gru_step_forward: h_prev has shape (2, 6), expected (N, H) = (3, 6) (N=3 from x)",
+        ),
+        (
+            2,
+            np.zeros((3, 18)),
+            "gru_step_forward: Wx has shape (3, 18), expected (D, 3H) = (4, 18) (D=4 from x)",
+        ),
+        (
+            3,
+            np.zeros((6, 12)),
+            "gru_step_forward: Wh has shape (6, 12), expected (H, 3H) = (6, 18) (3H=18 from Wx/bx/bh)",
+        ),
+        (
+            4,
+            np.zeros(19),
+            "gru_step_forward: bx has shape (19,), expected (3H,) = (18,) (3H=18 from Wx/Wh/bh)",
+        ),
+        (
+            5,
+            np.zeros(18, dtype=np.float16),
+            "gru_step_forward: bh has dtype float16, expected float32 or float64",
+        ),
+    ],
+)
 def test_gru_step_forward_names_the_bad_argument_and_both_shapes(rng, index, bad, message):
     args = list(step_args(params(rng)))
     args[index] = bad
@@ -286,23 +340,30 @@ def test_gru_forward_explains_gate_stacking_when_weights_have_h_columns(rng):
     """Weights that agree with each other but hold H, not 3H, columns: a classic slip."""
     p = params(rng)
     p.update(Wx=np.zeros((4, 6)), Wh=np.zeros((6, 6)), bx=np.zeros(6), bh=np.zeros(6))
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "gru_forward: Wh has shape (6, 6), expected (H, 3H) = (6, 18) (H=6 from h0/Wh): "
             "the 3 gates [r, z, n] are stacked along the last axis, so Wx, Wh, bx, bh need "
-            "3 * H = 18 entries there, not 6")):
+            "3 * H = 18 entries there, not 6"
+        ),
+    ):
         gru_forward(**p)
 
 
 def test_gru_backward_errors_name_the_upstream_gradient(rng):
     p = params(rng)
     _, cache = gru_forward(**p)
-    with pytest.raises(ValueError, match=re.escape(
-            "gru_backward: dh has shape (3, 4, 6), expected (N, T, H) = (3, 5, 6)")):
+    with pytest.raises(
+        ValueError, match=re.escape("gru_backward: dh has shape (3, 4, 6), expected (N, T, H) = (3, 5, 6)")
+    ):
         gru_backward(np.zeros((3, 4, 6)), cache)
     _, step_cache = gru_step_forward(*step_args(p))
-    with pytest.raises(ValueError, match=re.escape(
-            "gru_step_backward: dh_next has shape (3, 5), expected (N, H) = (3, 6)")):
+    with pytest.raises(
+        ValueError, match=re.escape("gru_step_backward: dh_next has shape (3, 5), expected (N, H) = (3, 6)")
+    ):
         gru_step_backward(np.zeros((3, 5)), step_cache)
-    with pytest.raises(ValueError, match=re.escape(
-            "gru_step_backward: dh_next has dtype int64, expected float32 or float64")):
+    with pytest.raises(
+        ValueError, match=re.escape("gru_step_backward: dh_next has dtype int64, expected float32 or float64")
+    ):
         gru_step_backward(np.zeros((3, 6), dtype=np.int64), step_cache)

@@ -1,12 +1,13 @@
 """Embedding and temporal affine layers against torch float64 with autograd."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from oracle import autograd, max_abs, tensors
-from rnn_helpers.affine import temporal_affine_backward, temporal_affine_forward
-from rnn_helpers.embedding import embedding_backward, embedding_forward
+
+from rnn_helpers.reference.affine import temporal_affine_backward, temporal_affine_forward
+from rnn_helpers.reference.embedding import embedding_backward, embedding_forward
 
 
 @pytest.mark.parametrize("N,T,V,D", [(2, 5, 7, 3), (1, 1, 1, 1), (3, 4, 2, 6)])
@@ -83,28 +84,45 @@ def test_embedding_errors_name_the_argument_and_value():
     W = np.zeros((5, 3))
     with pytest.raises(ValueError, match=r"embedding_forward: idx must hold integers, got dtype float64"):
         embedding_forward(np.zeros((2, 3)), W)
-    with pytest.raises(ValueError, match=r"embedding_forward: idx\[1, 2\] = 5 is outside \[0, V\) = \[0, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"embedding_forward: idx\[1, 2\] = 5 is outside \[0, V\) = \[0, 5\)"
+    ):
         embedding_forward(np.array([[0, 1, 2], [3, 4, 5]]), W)
     with pytest.raises(ValueError, match=r"embedding_forward: idx\[0, 0\] = -1 is outside"):
         embedding_forward(np.array([[-1, 1]]), W)
-    with pytest.raises(ValueError, match=r"embedding_forward: idx has shape \(3,\), expected 2 dimensions \(N, T\)"):
+    with pytest.raises(
+        ValueError, match=r"embedding_forward: idx has shape \(3,\), expected 2 dimensions \(N, T\)"
+    ):
         embedding_forward(np.array([0, 1, 2]), W)
-    with pytest.raises(ValueError, match=r"embedding_forward: W has shape \(5,\), expected 2 dimensions \(V, D\)"):
+    with pytest.raises(
+        ValueError, match=r"embedding_forward: W has shape \(5,\), expected 2 dimensions \(V, D\)"
+    ):
         embedding_forward(np.array([[0]]), np.zeros(5))
     cache = embedding_forward(np.array([[0, 1]]), W)[1]
-    with pytest.raises(ValueError, match=r"embedding_backward: dout has shape \(1, 2, 4\), expected .*\(1, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"embedding_backward: dout has shape \(1, 2, 4\), expected .*\(1, 2, 3\)"
+    ):
         embedding_backward(np.zeros((1, 2, 4)), cache)
 
 
 def test_affine_errors_name_the_argument_and_shapes():
     h = np.zeros((2, 3, 4))
-    with pytest.raises(ValueError, match=r"temporal_affine_forward: W has shape \(5, 6\), "
-                                         r"expected \(H, V\) = \(4, 6\) \(H=4 from h\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_affine_forward: W has shape \(5, 6\), "
+        r"expected \(H, V\) = \(4, 6\) \(H=4 from h\)",
+    ):
         temporal_affine_forward(h, np.zeros((5, 6)), np.zeros(6))
-    with pytest.raises(ValueError, match=r"temporal_affine_forward: b has shape \(7,\), "
-                                         r"expected \(V,\) = \(6,\) \(V=6 from W\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_affine_forward: b has shape \(7,\), "
+        r"expected \(V,\) = \(6,\) \(V=6 from W\)",
+    ):
         temporal_affine_forward(h, np.zeros((4, 6)), np.zeros(7))
     cache = temporal_affine_forward(h, np.zeros((4, 6)), np.zeros(6))[1]
-    with pytest.raises(ValueError, match=r"temporal_affine_backward: dscores has shape \(2, 3, 5\), "
-                                         r"expected .*\(2, 3, 6\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_affine_backward: dscores has shape \(2, 3, 5\), "
+        r"expected .*\(2, 3, 6\)",
+    ):
         temporal_affine_backward(np.zeros((2, 3, 5)), cache)

@@ -1,12 +1,13 @@
 """temporal_softmax_loss against torch.nn.functional.cross_entropy and centred differences."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from oracle import max_abs, tensors
-from rnn_helpers.losses import temporal_softmax_loss
+from oracle import centred_difference, max_abs, tensors
 from strictness import strict
+
+from rnn_helpers.reference.losses import temporal_softmax_loss
 
 
 def torch_loss(scores, y, mask):
@@ -16,20 +17,6 @@ def torch_loss(scores, y, mask):
     loss = F.cross_entropy(st[keep], torch.tensor(y)[keep], reduction="mean")
     loss.backward()
     return loss.item(), st.grad.numpy()
-
-
-def centred_difference(f, x, eps=1e-5):
-    """d f / d x by (f(x + eps) - f(x - eps)) / (2 eps), one entry at a time."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        plus = f(x)
-        x[i] = old - eps
-        minus = f(x)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def rel_error(a, b):
@@ -46,8 +33,9 @@ def case(rng, N, T, V, masked):
     return scores, y, mask
 
 
-@pytest.mark.parametrize("N,T,V,masked", [(3, 4, 5, False), (3, 4, 5, True),
-                                          (1, 1, 1, False), (1, 1, 4, True), (4, 6, 2, True)])
+@pytest.mark.parametrize(
+    "N,T,V,masked", [(3, 4, 5, False), (3, 4, 5, True), (1, 1, 1, False), (1, 1, 4, True), (4, 6, 2, True)]
+)
 def test_loss_matches_torch_cross_entropy_on_kept_positions(rng, N, T, V, masked):
     scores, y, mask = case(rng, N, T, V, masked)
     loss, dscores = temporal_softmax_loss(scores, y, mask)
@@ -59,7 +47,8 @@ def test_loss_matches_torch_cross_entropy_on_kept_positions(rng, N, T, V, masked
 def test_gradient_matches_centred_differences(rng):
     scores, y, mask = case(rng, 2, 3, 4, masked=True)
     _, dscores = temporal_softmax_loss(scores, y, mask)
-    numeric = centred_difference(lambda s: temporal_softmax_loss(s, y, mask)[0], scores.copy())
+    # The loss is a scalar: an upstream gradient of 1.0.
+    numeric = centred_difference(lambda s: temporal_softmax_loss(s, y, mask)[0], scores.copy(), 1.0, eps=1e-5)
     assert rel_error(dscores, numeric) < 1e-7
 
 
@@ -72,8 +61,9 @@ def test_mask_of_ones_equals_no_mask(rng):
 
 def test_masked_positions_are_ignored_labels_included(rng):
     scores, y, mask = case(rng, 3, 4, 5, masked=True)
+    assert not mask.all()  # else nothing below is about masked positions
     loss, dscores = temporal_softmax_loss(scores, y, mask)
-    y_pad = np.where(mask, y, -1)          # padding labels are never read
+    y_pad = np.where(mask, y, -1)  # padding labels are never read
     scores_pad = np.where(mask[:, :, None], scores, 1e3)
     loss_pad, dscores_pad = temporal_softmax_loss(scores_pad, y_pad, mask)
     assert abs(loss - loss_pad) < 1e-12 and max_abs(dscores, dscores_pad) < 1e-12
@@ -114,15 +104,25 @@ def test_errors_name_the_argument_and_shapes():
     y = np.zeros((2, 3), dtype=np.int64)
     with pytest.raises(ValueError, match=r"temporal_softmax_loss: y must hold integers, got dtype float64"):
         temporal_softmax_loss(scores, y.astype(float))
-    with pytest.raises(ValueError, match=r"temporal_softmax_loss: y has shape \(2, 4\), "
-                                         r"expected \(N, T\) = \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_softmax_loss: y has shape \(2, 4\), "
+        r"expected \(N, T\) = \(2, 3\)",
+    ):
         temporal_softmax_loss(scores, np.zeros((2, 4), dtype=np.int64))
-    with pytest.raises(ValueError, match=r"temporal_softmax_loss: y\[1, 2\] = 4 is outside \[0, V\) = \[0, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"temporal_softmax_loss: y\[1, 2\] = 4 is outside \[0, V\) = \[0, 4\)"
+    ):
         temporal_softmax_loss(scores, np.array([[0, 1, 2], [3, 0, 4]]))
-    with pytest.raises(ValueError, match=r"temporal_softmax_loss: mask has shape \(3, 2\), expected \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"temporal_softmax_loss: mask has shape \(3, 2\), expected \(2, 3\)"
+    ):
         temporal_softmax_loss(scores, y, np.ones((3, 2), dtype=bool))
     with pytest.raises(ValueError, match=r"temporal_softmax_loss: mask has dtype float64, expected bool"):
         temporal_softmax_loss(scores, y, np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"temporal_softmax_loss: scores has shape \(2, 3\), "
-                                         r"expected 3 dimensions \(N, T, V\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_softmax_loss: scores has shape \(2, 3\), "
+        r"expected 3 dimensions \(N, T, V\)",
+    ):
         temporal_softmax_loss(np.zeros((2, 3)), y)

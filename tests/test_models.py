@@ -1,10 +1,11 @@
-"""Tests of the torch models (rnn_helpers.models) and the date data (rnn_helpers.dates).
+"""Tests of the torch models (rnn_helpers.nets.translator) and the date data (rnn_helpers.data.dates).
 
 The torch port of additive attention is checked against the numpy reference
 (forward, float64, 1e-12) and its autograd gradients against the reference's
 hand-written backward (1e-10); the translator against its own numpy-plugged
 twin; the dates against Python's datetime.
 """
+
 import datetime
 import re
 
@@ -15,9 +16,10 @@ import torch
 
 matplotlib.use("Agg")
 
-from rnn_helpers import dates, models  # noqa: E402
-from rnn_helpers.attention import additive_attention, additive_attention_backward  # noqa: E402
+from rnn_helpers.data import dates
+from rnn_helpers.nets import translator as models  # noqa: E402
 from rnn_helpers.plots import plot_accuracy_by_length  # noqa: E402
+from rnn_helpers.reference.attention import additive_attention, additive_attention_backward  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +35,7 @@ def _attention_inputs(rng, N=3, T=5, S=4, H=6, A=3):
     s_prev, h = rng.standard_normal((N, S)), rng.standard_normal((N, T, H))
     Wa, Ua, va = rng.standard_normal((S, A)), rng.standard_normal((H, A)), rng.standard_normal(A)
     mask = rng.random((N, T)) < 0.6
-    mask[0] = False                        # a row with nothing kept
+    mask[0] = False  # a row with nothing kept
     mask[1] = True
     return s_prev, h, Wa, Ua, va, mask
 
@@ -43,7 +45,8 @@ def test_additive_attention_torch_matches_the_numpy_reference(rng):
     for mask in (arrays[-1], None):
         want_c, want_w = additive_attention(*arrays[:-1], mask=mask)
         got_c, got_w = models.additive_attention_torch(
-            *(torch.tensor(a) for a in arrays[:-1]), mask=None if mask is None else torch.tensor(mask))
+            *(torch.tensor(a) for a in arrays[:-1]), mask=None if mask is None else torch.tensor(mask)
+        )
         assert np.max(np.abs(got_w.numpy() - want_w)) < 1e-12
         assert np.max(np.abs(got_c.numpy() - want_c)) < 1e-12
 
@@ -119,24 +122,22 @@ def test_encoder_last_state_does_not_depend_on_padding():
 def test_teacher_forced_logits_have_one_row_per_output_character():
     model = models.DateTranslator(attention=True)
     x, mask, y = _batch(5)
-    logits, weights = model(torch.as_tensor(x), torch.as_tensor(mask),
-                            torch.as_tensor(models.shift_right(y)))
-    assert logits.shape == (5, dates.OUT_LEN, len(dates.OUT_CHARS))
+    logits, weights = model(torch.as_tensor(x), torch.as_tensor(mask), torch.as_tensor(models.shift_right(y)))
+    assert logits.shape == (5, dates.OUT_LEN, len(dates.OUT_VOCAB))
     assert weights.shape == (5, dates.OUT_LEN, x.shape[1])
     assert torch.all(weights[torch.as_tensor(~mask)[:, None, :].expand_as(weights)] == 0)
 
 
 def test_training_lowers_the_loss():
     torch.manual_seed(0)
-    losses = models.train_translator(models.DateTranslator(attention=True), steps=30,
-                                     batch_size=32, seed=0)
+    losses = models.train_translator(models.DateTranslator(attention=True), steps=30, batch_size=32, seed=0)
     assert len(losses) == 30
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
 
 
 def test_shift_right_starts_with_the_start_symbol():
     y = np.array([[5, 6, 7], [8, 9, 10]])
-    start = dates.OUT_CHARS.index(dates.START)
+    start = dates.OUT_VOCAB.stoi["<s>"]
     assert models.shift_right(y).tolist() == [[start, 5, 6], [start, 8, 9]]
 
 
@@ -146,10 +147,12 @@ def test_accuracy_by_length_counts_exact_matches_per_bin():
 
     class Oracle:
         """Right on the first two dates, one character wrong on the third."""
+
         def translate(self, x, mask):
             y = dates.encode(texts, isos)[2].copy()
-            y[2, 0] = dates.OUT_CHARS.index("1")
+            y[2, 0] = dates.OUT_VOCAB.stoi["1"]
             return y, None
+
     centres, acc, counts = models.accuracy_by_length(Oracle(), texts, isos, bins=[0, 9, 20, 40, 60])
     assert counts.tolist() == [1, 1, 1, 0]
     assert acc[:3].tolist() == [1.0, 1.0, 0.0] and np.isnan(acc[3])
@@ -161,15 +164,18 @@ _MONTH = {m: k + 1 for k, m in enumerate(dates.MONTHS)}
 
 def _parse(text):
     """The date a generated text names, read back independently of dates.FORMATS."""
-    text = re.sub(r"(,? at .*|,? \d\d:\d\d(:\d\d)?)$", "", text)      # drop the time of day
+    text = re.sub(r"(,? at .*|,? \d\d:\d\d(:\d\d)?)$", "", text)  # drop the time of day
     numeric = re.fullmatch(r"(\d+)[./](\d+)[./](\d{4})", text)
     if numeric:
         d, m, y = map(int, numeric.groups())
         return datetime.date(y, m, d)
     words = re.findall(r"[A-Za-z]+|\d+", text)
     year = int(words[-1])
-    month = next(_MONTH.get(w) or next(k for name, k in _MONTH.items() if name[:3] == w)
-                 for w in words if w[:3] in {n[:3] for n in dates.MONTHS})
+    month = next(
+        _MONTH.get(w) or next(k for name, k in _MONTH.items() if name[:3] == w)
+        for w in words
+        if w[:3] in {n[:3] for n in dates.MONTHS}
+    )
     day = int(next(w for w in words[:-1] if w.isdigit()))
     return datetime.date(year, month, day)
 
@@ -189,14 +195,25 @@ def test_every_format_and_time_format_is_drawn():
     assert any(" of " in t and "the" in t for t in texts)
     assert any(re.fullmatch(r"\d+\.\d+\.\d{4}", t) for t in texts)
     assert any(t.endswith(("am", "pm")) for t in texts)
-    assert sum(":" in t or "h" in t[-6:] for t in texts) > 600       # about half have a time
+    assert sum(":" in t or "h" in t[-6:] for t in texts) > 600  # about half have a time
     lengths = [len(t) for t in texts]
     assert min(lengths) >= 8 and max(lengths) <= 52
 
 
 def test_ordinals():
-    assert [dates._ordinal(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == \
-        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]
+    assert [dates._ordinal(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "31st",
+    ]
 
 
 def test_random_dates_are_reproducible_and_in_range():
@@ -211,7 +228,7 @@ def test_encode_and_decode_round_trip():
     x, mask, y = dates.encode(texts, isos)
     assert x.shape == mask.shape == (20, max(map(len, texts)))
     assert mask.sum(axis=1).tolist() == [len(t) for t in texts]
-    assert ["".join(dates.IN_CHARS[i] for i in row[m]) for row, m in zip(x, mask)] == texts
+    assert ["".join(dates.IN_VOCAB.itos[i] for i in row[m]) for row, m in zip(x, mask)] == texts
     assert np.all(x[~mask] == 0)
     assert dates.decode(y) == isos
 
@@ -219,6 +236,11 @@ def test_encode_and_decode_round_trip():
 def test_encode_names_an_unknown_character():
     with pytest.raises(ValueError, match="'#'"):
         dates.encode(["3 May #1998"])
+
+
+def test_encode_rejects_an_iso_date_of_the_wrong_length():
+    with pytest.raises(ValueError, match="10 characters"):
+        dates.encode(["3.5.1998"], ["1998-5-3"])
 
 
 def test_plot_accuracy_by_length_skips_empty_bins():

@@ -1,16 +1,20 @@
 """Gradient clipping and optimiser steps, checked against torch.nn.utils and torch.optim."""
+
 import numpy as np
 import pytest
 import torch
 
-from rnn_helpers.optim import adam_step, clip_gradients, sgd_step
+from rnn_helpers.reference.optim import adam_step, clip_gradients, sgd_step
 
 TOL = 1e-12  # float64 on both sides, same formula: only rounding differs
 
 
 def grad_dict(rng, scale=1.0):
-    return {"Wx": scale * rng.standard_normal((4, 6)), "Wh": scale * rng.standard_normal((6, 6)),
-            "b": scale * rng.standard_normal(6)}
+    return {
+        "Wx": scale * rng.standard_normal((4, 6)),
+        "Wh": scale * rng.standard_normal((6, 6)),
+        "b": scale * rng.standard_normal(6),
+    }
 
 
 def torch_clip(grads, max_norm):
@@ -40,7 +44,7 @@ def test_clip_gradients_matches_torch_clip_grad_norm(rng, max_norm):
 
 def test_clip_gradients_rescales_to_max_norm(rng):
     clipped, total = clip_gradients(grad_dict(rng), 0.5)
-    norm_after = np.sqrt(sum(np.sum(g ** 2) for g in clipped.values()))
+    norm_after = np.sqrt(sum(np.sum(g**2) for g in clipped.values()))
     assert total > 0.5
     assert abs(norm_after - 0.5) < 1e-6  # the 1e-6 in the denominator shortens it a hair
 
@@ -57,7 +61,7 @@ def test_clip_gradients_never_modifies_its_inputs(rng):
 
 def test_clip_gradients_leaves_gradients_under_the_threshold_unchanged(rng):
     grads = grad_dict(rng)
-    clipped, total = clip_gradients(grads, 2 * np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+    clipped, total = clip_gradients(grads, 2 * np.sqrt(sum(np.sum(g**2) for g in grads.values())))
     for k in grads:
         assert clipped[k].tobytes() == grads[k].tobytes()
 
@@ -65,7 +69,7 @@ def test_clip_gradients_leaves_gradients_under_the_threshold_unchanged(rng):
 def test_clip_gradients_just_under_max_norm_scales_like_torch(rng):
     # A norm within 1e-6 below max_norm is still scaled by max_norm / (norm + 1e-6) in torch.
     grads = grad_dict(rng)
-    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     clipped, _ = clip_gradients(grads, norm + 5e-7)
     clipped_t, _ = torch_clip(grads, norm + 5e-7)
     assert max_abs_dict(clipped, clipped_t) < TOL
@@ -92,6 +96,7 @@ def test_clip_gradients_rejects_lists_and_integer_arrays():
 
 
 # --- optimiser steps ---------------------------------------------------------
+
 
 def torch_steps(make_optimizer, params, grad_seq):
     """Run a torch optimiser over a sequence of gradient dicts; returns the final params."""

@@ -4,6 +4,7 @@ Truth: the tiny assignment's points (add_one 1 + 2, double 1) and what each
 sample hands in: full answers (4), add_one only (3), nothing (0), a kernel
 that kills itself (failed: no score at all), no notebook (0, missing).
 """
+
 import csv
 import io
 from contextlib import redirect_stdout
@@ -16,8 +17,13 @@ from rnn_helpers import cli
 from rnn_helpers.course import autograde, samples
 from rnn_helpers.course.tiny import TINY, class_from, released_tiny_course
 
-CLASS = {"full": samples.full, "partial": samples.partial, "blank": samples.blank,
-         "crash": samples.kills_kernel, "absent": samples.missing}
+CLASS = {
+    "full": samples.full,
+    "partial": samples.partial,
+    "blank": samples.blank,
+    "crash": samples.kills_kernel,
+    "absent": samples.missing,
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +43,18 @@ def test_csv_has_a_row_per_student_and_function_and_failed_is_not_zero(reported)
     with open(paths.reports / "grades.csv") as f:
         rows = {(r["student"], r["function"]): r for r in csv.DictReader(f)}
     assert set(rows) == {(s, fn) for s in CLASS for fn in ("add_one", "double")}
-    expected = {"full": ("3.0", "1.0"), "partial": ("3.0", "0.0"), "blank": ("0.0", "0.0"),
-                "absent": ("0.0", "0.0"), "crash": ("", "")}
+    expected = {
+        "full": ("3.0", "1.0"),
+        "partial": ("3.0", "0.0"),
+        "blank": ("0.0", "0.0"),
+        "absent": ("0.0", "0.0"),
+        "crash": ("", ""),
+    }
     for student, (add_one, double) in expected.items():
-        assert (rows[(student, "add_one")]["score"], rows[(student, "double")]["score"]) \
-            == (add_one, double), student
+        assert (rows[(student, "add_one")]["score"], rows[(student, "double")]["score"]) == (
+            add_one,
+            double,
+        ), student
         assert rows[(student, "add_one")]["max_score"] == "3.0"
     assert rows[("crash", "add_one")]["status"] == "failed"
     assert "kernel died" in rows[("crash", "add_one")]["reason"]
@@ -54,8 +67,9 @@ def test_csv_has_a_row_per_student_and_function_and_failed_is_not_zero(reported)
 def test_printed_table_and_fault_lines(reported):
     _, printed = reported
     lines = printed.splitlines()
-    row = {l.split()[0]: l.split()[1:] for l in lines
-           if l.split() and l.split()[0] in CLASS and " / " not in l}  # table rows only
+    row = {
+        l.split()[0]: l.split()[1:] for l in lines if l.split() and l.split()[0] in CLASS and " / " not in l
+    }  # table rows only
     assert row["full"][:3] == ["4/4", "3/3", "1/1"]
     assert row["partial"][:3] == ["3/4", "3/3", "0/1"]
     assert row["crash"][0] == "FAILED"

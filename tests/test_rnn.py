@@ -1,21 +1,34 @@
 """The vanilla RNN reference against torch.nn.RNN / RNNCell / rnn_tanh_cell and centred differences."""
+
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import autograd, centred_difference, max_abs, tensors
 
-from oracle import autograd, max_abs, tensors
-from rnn_helpers.rnn import (bidirectional_rnn_backward, bidirectional_rnn_forward, rnn_backward,
-                             rnn_forward, rnn_step_backward, rnn_step_forward, stacked_rnn_backward,
-                             stacked_rnn_forward)
+from rnn_helpers.reference.rnn import (
+    bidirectional_rnn_backward,
+    bidirectional_rnn_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+    stacked_rnn_backward,
+    stacked_rnn_forward,
+)
 
 FWD_TOL, BWD_TOL, NUM_TOL = 1e-10, 1e-9, 1e-7
 
 
 def params(rng, N=3, T=5, D=4, H=6, scale=0.5):
-    return dict(x=rng.standard_normal((N, T, D)), h0=rng.standard_normal((N, H)),
-                Wx=rng.standard_normal((D, H)) * scale, Wh=rng.standard_normal((H, H)) * scale,
-                b=rng.standard_normal(H))
+    return dict(
+        x=rng.standard_normal((N, T, D)),
+        h0=rng.standard_normal((N, H)),
+        Wx=rng.standard_normal((D, H)) * scale,
+        Wh=rng.standard_normal((H, H)) * scale,
+        b=rng.standard_normal(H),
+    )
 
 
 def torch_rnn(Wx, Wh, b, **kw):
@@ -28,22 +41,6 @@ def torch_rnn(Wx, Wh, b, **kw):
         rnn.bias_ih_l0.copy_(torch.tensor(b))
         rnn.bias_hh_l0.zero_()
     return rnn
-
-
-def centred(f, x, dout, eps=1e-6):
-    """Independent centred differences of sum(f() * dout) w.r.t. x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        plus = np.sum(f() * dout)
-        x[i] = old - eps
-        minus = np.sum(f() * dout)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def rel(a, b):
@@ -61,9 +58,14 @@ def test_rnn_step_forward_matches_torch_rnn_cell_and_functional(rng):
         cell.bias_ih.copy_(torch.tensor(p["b"]))
         cell.bias_hh.zero_()
         expected = cell(torch.tensor(x), torch.tensor(p["h0"])).numpy()
-        functional = torch.rnn_tanh_cell(torch.tensor(x), torch.tensor(p["h0"]),
-                                         torch.tensor(p["Wx"].T), torch.tensor(p["Wh"].T),
-                                         torch.tensor(p["b"]), torch.zeros(6)).numpy()
+        functional = torch.rnn_tanh_cell(
+            torch.tensor(x),
+            torch.tensor(p["h0"]),
+            torch.tensor(p["Wx"].T),
+            torch.tensor(p["Wh"].T),
+            torch.tensor(p["b"]),
+            torch.zeros(6, dtype=torch.float64),
+        ).numpy()
     assert max_abs(h, expected) < FWD_TOL
     assert max_abs(h, functional) < FWD_TOL
 
@@ -84,8 +86,9 @@ def test_rnn_forward_matches_torch_rnn(rng):
     p = params(rng)
     h, _ = rnn_forward(**p)
     with torch.no_grad():
-        expected, h_last = torch_rnn(p["Wx"], p["Wh"], p["b"])(torch.tensor(p["x"]),
-                                                             torch.tensor(p["h0"])[None])
+        expected, h_last = torch_rnn(p["Wx"], p["Wh"], p["b"])(
+            torch.tensor(p["x"]), torch.tensor(p["h0"])[None]
+        )
     assert max_abs(h, expected.numpy()) < FWD_TOL
     assert max_abs(h[:, -1], h_last[0].numpy()) < FWD_TOL
 
@@ -110,7 +113,8 @@ def test_rnn_backward_matches_centred_differences(rng):
     dh = rng.standard_normal(h.shape)
     grads = dict(zip(["x", "h0", "Wx", "Wh", "b"], rnn_backward(dh, cache)))
     for name, analytic in grads.items():
-        numeric = centred(lambda: rnn_forward(**p)[0], p[name], dh)
+        # p[name] is perturbed in place, so the closure sees each step.
+        numeric = centred_difference(lambda _: rnn_forward(**p)[0], p[name], dh)
         assert rel(analytic, numeric) < NUM_TOL, name
 
 
@@ -133,8 +137,9 @@ def test_bidirectional_rnn_forward_matches_torch_bidirectional_rnn(rng):
         rnn.bias_ih_l0_reverse.copy_(torch.tensor(q["b"]))
         rnn.bias_hh_l0_reverse.zero_()
         expected, _ = rnn(torch.tensor(p["x"]), torch.tensor(np.stack([p["h0"], q["h0"]])))
-    h, _ = bidirectional_rnn_forward(p["x"], p["h0"], q["h0"], p["Wx"], p["Wh"], p["b"],
-                                     q["Wx"], q["Wh"], q["b"])
+    h, _ = bidirectional_rnn_forward(
+        p["x"], p["h0"], q["h0"], p["Wx"], p["Wh"], p["b"], q["Wx"], q["Wh"], q["b"]
+    )
     assert h.shape == (3, 5, 12)
     assert max_abs(h, expected.numpy()) < FWD_TOL
 
@@ -155,8 +160,7 @@ def test_bidirectional_rnn_backward_matches_torch_autograd(rng):
             hs.append(h_prev)
         return torch.stack(hs, 1)
 
-    out = torch.cat([run(tx, th0f, tWxf, tWhf, tbf),
-                     run(tx.flip(1), th0b, tWxb, tWhb, tbb).flip(1)], dim=2)
+    out = torch.cat([run(tx, th0f, tWxf, tWhf, tbf), run(tx.flip(1), th0b, tWxb, tWhb, tbb).flip(1)], dim=2)
     for mine, theirs in zip(ours, autograd([(out, dh)], t)):
         assert max_abs(mine, theirs) < BWD_TOL
 
@@ -166,8 +170,14 @@ def test_stacked_rnn_matches_torch_multilayer_rnn_forward_and_backward(rng, laye
     N, T, D, H = 2, 4, 3, 5
     x = rng.standard_normal((N, T, D))
     h0 = rng.standard_normal((layers, N, H))
-    ps = [(rng.standard_normal((D if l == 0 else H, H)) * 0.5, rng.standard_normal((H, H)) * 0.5,
-           rng.standard_normal(H)) for l in range(layers)]
+    ps = [
+        (
+            rng.standard_normal((D if l == 0 else H, H)) * 0.5,
+            rng.standard_normal((H, H)) * 0.5,
+            rng.standard_normal(H),
+        )
+        for l in range(layers)
+    ]
     h, cache = stacked_rnn_forward(x, h0, ps)
     rnn = torch.nn.RNN(D, H, num_layers=layers, batch_first=True).double()
     with torch.no_grad():
@@ -181,21 +191,27 @@ def test_stacked_rnn_matches_torch_multilayer_rnn_forward_and_backward(rng, laye
     assert max_abs(h, out.detach().numpy()) < FWD_TOL
     dh = rng.standard_normal(h.shape)
     dx, dh0, grads = stacked_rnn_backward(dh, cache)
-    weights = [getattr(rnn, f"{w}_l{l}") for l in range(layers)
-               for w in ("weight_ih", "weight_hh", "bias_ih")]
+    weights = [
+        getattr(rnn, f"{w}_l{l}") for l in range(layers) for w in ("weight_ih", "weight_hh", "bias_ih")
+    ]
     t_grads = autograd([(out, dh)], [tx, th0] + weights)
     assert max_abs(dx, t_grads[0]) < BWD_TOL
     assert max_abs(dh0, t_grads[1]) < BWD_TOL
     for l, (dWx, dWh, db) in enumerate(grads):
-        tWx, tWh, tb = t_grads[2 + 3 * l: 5 + 3 * l]
+        tWx, tWh, tb = t_grads[2 + 3 * l : 5 + 3 * l]
         assert max_abs(dWx, tWx.T) < BWD_TOL
         assert max_abs(dWh, tWh.T) < BWD_TOL
         assert max_abs(db, tb) < BWD_TOL
 
 
 @settings(max_examples=25, deadline=None)
-@given(N=st.integers(1, 3), T=st.integers(1, 4), D=st.integers(1, 3), H=st.integers(1, 4),
-       seed=st.integers(0, 2**16))
+@given(
+    N=st.integers(1, 3),
+    T=st.integers(1, 4),
+    D=st.integers(1, 3),
+    H=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_rnn_forward_and_backward_agree_with_torch_for_any_shape(N, T, D, H, seed):
     rng = np.random.default_rng(seed)
     p = params(rng, N, T, D, H)
@@ -237,15 +253,22 @@ def test_rnn_keeps_float32_in_forward_and_backward(rng):
     assert all(g.dtype == np.float32 for g in rnn_step_backward(np.ones_like(h1), cache1))
 
 
-@pytest.mark.parametrize("name, bad, message", [
-    ("Wh", np.zeros((6, 5)), r"rnn_forward: Wh has shape \(6, 5\), expected \(H, H\) = \(6, 6\)"),
-    ("Wx", np.zeros((3, 6)), r"rnn_forward: Wx has shape \(3, 6\), expected \(D, H\) = \(4, 6\)"),
-    ("h0", np.zeros((2, 6)), r"rnn_forward: h0 has shape \(2, 6\), expected \(N, H\) = \(3, 6\)"),
-    ("b", np.zeros((6, 1)), r"rnn_forward: b has shape \(6, 1\), expected 1 dimensions \(H,\)"),
-    ("x", np.zeros((3, 4)), r"rnn_forward: x has shape \(3, 4\), expected 3 dimensions \(N, T, D\)"),
-    ("x", np.zeros((3, 5, 4), dtype=np.int64), r"rnn_forward: x has dtype int64, expected float32 or float64"),
-    ("x", [[[0.0]]], r"rnn_forward: x must be a numpy array, got list"),
-])
+@pytest.mark.parametrize(
+    "name, bad, message",
+    [
+        ("Wh", np.zeros((6, 5)), r"rnn_forward: Wh has shape \(6, 5\), expected \(H, H\) = \(6, 6\)"),
+        ("Wx", np.zeros((3, 6)), r"rnn_forward: Wx has shape \(3, 6\), expected \(D, H\) = \(4, 6\)"),
+        ("h0", np.zeros((2, 6)), r"rnn_forward: h0 has shape \(2, 6\), expected \(N, H\) = \(3, 6\)"),
+        ("b", np.zeros((6, 1)), r"rnn_forward: b has shape \(6, 1\), expected 1 dimensions \(H,\)"),
+        ("x", np.zeros((3, 4)), r"rnn_forward: x has shape \(3, 4\), expected 3 dimensions \(N, T, D\)"),
+        (
+            "x",
+            np.zeros((3, 5, 4), dtype=np.int64),
+            r"rnn_forward: x has dtype int64, expected float32 or float64",
+        ),
+        ("x", [[[0.0]]], r"rnn_forward: x must be a numpy array, got list"),
+    ],
+)
 def test_rnn_forward_names_the_bad_argument_and_both_shapes(rng, name, bad, message):
     p = params(rng)
     p[name] = bad
@@ -267,9 +290,12 @@ def test_backward_errors_name_the_upstream_gradient(rng):
     _, cache = rnn_forward(**p)
     with pytest.raises(ValueError, match=r"rnn_backward: dh has shape \(3, 4, 6\), expected \(3, 5, 6\)"):
         rnn_backward(np.zeros((3, 4, 6)), cache)
-    _, bcache = bidirectional_rnn_forward(p["x"], p["h0"], p["h0"], p["Wx"], p["Wh"], p["b"],
-                                          p["Wx"], p["Wh"], p["b"])
-    with pytest.raises(ValueError, match=r"bidirectional_rnn_backward: dh has shape \(3, 5, 6\), expected \(3, 5, 12\)"):
+    _, bcache = bidirectional_rnn_forward(
+        p["x"], p["h0"], p["h0"], p["Wx"], p["Wh"], p["b"], p["Wx"], p["Wh"], p["b"]
+    )
+    with pytest.raises(
+        ValueError, match=r"bidirectional_rnn_backward: dh has shape \(3, 5, 6\), expected \(3, 5, 12\)"
+    ):
         bidirectional_rnn_backward(np.zeros((3, 5, 6)), bcache)
 
 

@@ -1,4 +1,5 @@
 """The statsmodels time-series loaders, the standardiser and the windowing."""
+
 import csv
 import importlib.util
 import os
@@ -6,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from rnn_helpers import series
+from rnn_helpers.data import series
 
 
 def _csv_rows(name):
@@ -45,8 +46,9 @@ def test_load_co2_fills_missing_weeks_by_linear_interpolation():
     # Inside the series, a filled week lies on the line between its known neighbours.
     idx = np.arange(len(raw))
     inner = ~known & (idx > idx[known][0]) & (idx < idx[known][-1])
-    np.testing.assert_allclose(values[inner], np.interp(idx[inner], idx[known], raw[known]),
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        values[inner], np.interp(idx[inner], idx[known], raw[known]), rtol=0, atol=1e-9
+    )
     np.testing.assert_allclose(np.diff(times), 7 / 365.25, rtol=0, atol=3 / 365.25)
 
 
@@ -67,16 +69,21 @@ def test_make_windows_pairs_each_window_with_the_values_after_it():
     X, Y = series.make_windows(values, T=3, horizon=2)
     assert X.shape == (6, 3, 1) and Y.shape == (6, 2)
     for n in range(6):  # independent truth: plain slicing
-        np.testing.assert_array_equal(X[n, :, 0], values[n:n + 3])
-        np.testing.assert_array_equal(Y[n], values[n + 3:n + 5])
+        np.testing.assert_array_equal(X[n, :, 0], values[n : n + 3])
+        np.testing.assert_array_equal(Y[n], values[n + 3 : n + 5])
     np.testing.assert_array_equal(values, before)
     X[0, 0, 0] = -1.0
     assert values[0] == 0.0, "windows must be copies, not views of the input"
 
 
-@pytest.mark.parametrize("T, horizon, match", [(0, 1, "T must be a positive integer"),
-                                               (3, 0, "horizon must be a positive integer"),
-                                               (9, 2, "too short")])
+@pytest.mark.parametrize(
+    "T, horizon, match",
+    [
+        (0, 1, "T must be a positive integer"),
+        (3, 0, "horizon must be a positive integer"),
+        (9, 2, "too short"),
+    ],
+)
 def test_make_windows_rejects_bad_sizes(T, horizon, match):
     with pytest.raises(ValueError, match=match):
         series.make_windows(np.arange(10.0), T=T, horizon=horizon)

@@ -1,11 +1,12 @@
 """The generic torch training loop: losses recorded, clipping, early stopping."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from rnn_helpers.training import evaluate, fit, tensor_batches
+from rnn_helpers.nets.training import evaluate, fit, tensor_batches
 
 
 def _mse(model, batch):
@@ -36,10 +37,9 @@ def test_fit_learns_a_linear_map_and_records_every_step():
 
 def test_fit_epoch_loss_is_the_mean_of_its_step_losses():
     x, y = _line_data()
-    hist = fit(torch.nn.Linear(3, 1), _mse, tensor_batches(x, y, batch_size=16), epochs=3,
-               progress=False)
+    hist = fit(torch.nn.Linear(3, 1), _mse, tensor_batches(x, y, batch_size=16), epochs=3, progress=False)
     for e in range(3):
-        assert abs(hist.train[e] - np.mean(hist.steps[4 * e:4 * e + 4])) < 1e-12
+        assert abs(hist.train[e] - np.mean(hist.steps[4 * e : 4 * e + 4])) < 1e-12
 
 
 def test_fit_clips_the_global_gradient_norm_like_torch():
@@ -50,12 +50,19 @@ def test_fit_clips_the_global_gradient_norm_like_torch():
     reference = torch.nn.Linear(3, 1)
     reference.load_state_dict(clipped.state_dict())
     batches = [(x, y)]
-    fit(clipped, _mse, batches, epochs=1, optimizer=torch.optim.SGD(clipped.parameters(), lr=0.1),
-        clip=1.0, progress=False)
+    fit(
+        clipped,
+        _mse,
+        batches,
+        epochs=1,
+        optimizer=torch.optim.SGD(clipped.parameters(), lr=0.1),
+        clip=1.0,
+        progress=False,
+    )
     # Independent truth: one SGD step of length lr * 1 along the gradient direction.
     loss = _mse(reference, (x, y))
     grads = torch.autograd.grad(loss, list(reference.parameters()))
-    norm = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    norm = math.sqrt(sum(float((g**2).sum()) for g in grads))
     assert norm > 1.0
     for p, g in zip(reference.parameters(), grads):
         expected = p.detach() - 0.1 * g / norm
@@ -69,8 +76,7 @@ def test_fit_stops_early_and_restores_the_best_weights():
     xv, yv = _line_data(32, seed=1)
     yv = -yv  # a validation set the model gets worse on as it fits the training set
     model = torch.nn.Linear(3, 1)
-    hist = fit(model, _mse, [(x, y)], epochs=200, lr=0.05, val_batches=[(xv, yv)], patience=5,
-               progress=False)
+    hist = fit(model, _mse, [(x, y)], epochs=200, lr=0.05, val_batches=[(xv, yv)], patience=5, progress=False)
     assert hist.stopped_early and len(hist.val) < 200
     assert len(hist.val) == hist.best_epoch + 1 + 5, "stopped after exactly `patience` bad epochs"
     assert abs(evaluate(model, _mse, [(xv, yv)]) - min(hist.val)) < 1e-6, "best weights not restored"

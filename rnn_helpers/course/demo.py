@@ -2,10 +2,13 @@
 
 Copies the course config and solutions/ into build/demo (the real exercises/
 and gradebook are not touched), releases and validates, writes a class of
-sample submissions (samples.py), autogrades it with real nbgrader and
---jobs 2, writes feedback and prints the report. Uses the assignments that
-exist in solutions/, or the tiny built-in one when there are none yet.
+sample submissions (samples.py; the buggy student's mistakes come from the
+bug catalogue, rnn_helpers/grading/catalogue/), autogrades it with real
+nbgrader and --jobs 2, writes feedback and prints the report. Uses the
+assignments that exist in solutions/, or the tiny built-in one when there are
+none yet.
 """
+
 import shutil
 import time
 
@@ -17,8 +20,12 @@ from rnn_helpers.course.tiny import write_tiny_assignment
 
 # Faulty students hand in the first assignment only; the others hand in all.
 HONEST = {"ada-full": samples.full, "ben-partial": samples.partial, "cy-blank": samples.blank}
-FAULTY = {"dee-loops-forever": samples.infinite_loop, "eli-kills-kernel": samples.kills_kernel,
-          "fay-invalid-json": samples.invalid_json, "gus-edits-tests": samples.edits_test}
+FAULTY = {
+    "dee-loops-forever": samples.infinite_loop,
+    "eli-kills-kernel": samples.kills_kernel,
+    "fay-invalid-json": samples.invalid_json,
+    "gus-edits-tests": samples.edits_test,
+}
 
 
 def build_class(paths):
@@ -32,7 +39,7 @@ def build_class(paths):
             about[student] = maker.__doc__.splitlines()[0] if maker.__doc__ else student
         bug, what = samples.buggy(rel, src, name)
         samples.write(bug, paths.submitted / "hal-buggy" / name, name)
-        about.setdefault("hal-buggy", "a plausible bug in each assignment:")
+        about.setdefault("hal-buggy", "a catalogued bug in each assignment:")
         about["hal-buggy"] += f" [{name}: {what}]"
         if i == 0:
             for student, maker in FAULTY.items():
@@ -54,8 +61,7 @@ def demo(paths, jobs=2, cell_timeout=None):
     print(f"[demo] release {', '.join(names)} into {demo_paths.exercises}")
     release.generate(demo_paths)
     problems = release.validate_release(demo_paths, jobs=jobs)
-    print("[demo] validated" if not problems else "[demo] validation problems:\n  "
-          + "\n  ".join(problems))
+    print("[demo] validated" if not problems else "[demo] validation problems:\n  " + "\n  ".join(problems))
     about = build_class(demo_paths)
     print(f"[demo] {len(about)} sample students:")
     for student, what in about.items():

@@ -4,6 +4,7 @@ nbgrader reads nbgrader_config.py from the working directory; options given
 here (`--Class.trait=value`) override it, which is how the pipeline redirects
 output to temporary folders without editing the config.
 """
+
 import subprocess
 import sys
 
@@ -21,9 +22,13 @@ def nbgrader(paths, *args, overrides=None, check=True, timeout=None):
     """
     cmd = [sys.executable, "-m", "nbgrader", *map(str, args)]
     cmd += [f"--{k}={v}" for k, v in (overrides or {}).items()]
-    proc = subprocess.run(cmd, cwd=paths.course, env=tool_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=paths.course, env=tool_env(), capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        raise NbgraderError(f"{' '.join(cmd[2:])} failed (exit {proc.returncode}):\n"
-                            + proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise NbgraderError(
+            f"{' '.join(cmd[2:])} failed (exit {proc.returncode}):\n"
+            + proc.stdout[-3000:]
+            + proc.stderr[-3000:]
+        )
     return proc

@@ -6,6 +6,7 @@ parsed, and compared with the release: deleted or edited test cells and
 changed points are noted (nbgrader restores them from the gradebook; the
 notes make that visible in the report). Unparseable notebooks are failures.
 """
+
 import hashlib
 import re
 from pathlib import Path
@@ -25,13 +26,19 @@ def tree_digest(folder):
     folder = Path(folder)
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def grade_ids(nb):
-    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")]
+    return [
+        c.metadata.get("nbgrader", {}).get("grade_id")
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+    ]
 
 
 def _read(path):
@@ -95,9 +102,11 @@ def compare_tests(nb, release):
     got, want = _tests(nb), _tests(release)
     deleted = [gid for gid in want if gid not in got]
     edited = [gid for gid in want if gid in got and got[gid][0].strip() != want[gid][0].strip()]
-    points = [f"{gid} from {want[gid][1]} to {got[gid][1]}" for gid in want
-              if gid in got and got[gid][1] is not None
-              and float(got[gid][1]) != float(want[gid][1])]
+    points = [
+        f"{gid} from {want[gid][1]} to {got[gid][1]}"
+        for gid in want
+        if gid in got and got[gid][1] is not None and float(got[gid][1]) != float(want[gid][1])
+    ]
     notes = []
     if deleted:
         notes.append(f"test cell {', '.join(deleted)} deleted: restored and graded")

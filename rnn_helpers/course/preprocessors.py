@@ -1,15 +1,57 @@
-"""nbgrader preprocessors of the course: two the grading worker adds after Execute, one for release.
+"""The course's nbgrader preprocessors, and the one autograde chain that uses them.
 
-CapOutputs: nbgrader's LimitOutput counts lines; one enormous line (or a huge
-repr) would still bloat the autograded notebook and the feedback HTML.
+`autograde_preprocessors()` is the only autograde chain: course/nbgrader_config.py
+gives it to plain `nbgrader autograde` and formgrader, and the grading worker of
+`rnn-course autograde` loads that same configuration, so every route grades alike.
+
+GuardedExecute: nbgrader's Execute, plus the grader's tamper audit before each
+test cell. Inside the kernel, `tamper.GUARD` undoes changes to numpy, the
+grading code and IPython's error reporting before every cell, from an IPython
+pre_run_cell hook; student code can unregister that hook and then hide the
+error of a visible test that has no `grading.check` in it. The audit is also
+sent as a separate, silent request before every autograded test cell, so it
+runs whatever hooks the notebook removed. Its outputs belong to no cell.
 KillLeftovers: the kernel has been shut down by then, but a process the
 student's code started (a daemon that would rewrite the gradebook or the
 notebook after grading) may still run; it is killed before anything is saved.
+CapOutputs: nbgrader's LimitOutput counts lines; one enormous line (or a huge
+repr) would still bloat the autograded notebook and the feedback HTML.
+StderrAsStdout: nbgrader gives 0 to a test cell with anything on stderr; output
+never costs points, so stderr in test cells becomes (marked) stdout before the
+grades are saved, and only errors score 0.
+ClearSolutionsNamingTheFunction (release): stubs that name their function.
+
+nbgrader only logs an exception raised in nbgrader_config.py and goes on with
+its defaults, so check its output for "Exception while loading config file".
 """
+
+import os
+
 import psutil
+from nbgrader.preprocessors import ClearSolutions, Execute, LimitOutput, NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer
 
-from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
+from rnn_helpers.course.isolation import TOKEN_VAR, kill_processes
+
+# Runs in the kernel; does nothing in a notebook that never imported the grading
+# package, and leaves no name behind in the student's namespace.
+AUDIT = (
+    "__import__('sys').modules.get('rnn_helpers.grading') is None or "
+    "__import__('sys').modules['rnn_helpers.grading'].tamper.GUARD.before_cell()\n"
+)
+
+
+class GuardedExecute(Execute):
+    """Execute, with `tamper.GUARD` run before every autograded test cell."""
+
+    def preprocess_cell(self, cell, resources, index):
+        # preprocess_cell, not async_execute_cell: nbclient's execute_cell is bound
+        # to the base class's coroutine when the class is defined.
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            self.wait_for_reply(self.kc.execute(AUDIT, silent=True, store_history=False))
+        return super().preprocess_cell(cell, resources, index)
+
 
 TRUNCATED = "... output truncated by the grader ..."
 
@@ -20,7 +62,7 @@ class CapOutputs(NbGraderPreprocessor):
     max_chars = Integer(20000, help="most characters kept per output").tag(config=True)
 
     def _cap(self, text):
-        return text if len(text) <= self.max_chars else text[:self.max_chars] + "\n" + TRUNCATED
+        return text if len(text) <= self.max_chars else text[: self.max_chars] + "\n" + TRUNCATED
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -41,16 +83,61 @@ class CapOutputs(NbGraderPreprocessor):
         return cell, resources
 
 
+# The kernel's half marks lines the same way (rnn_helpers/grading/output.py); it
+# is not imported here, so that nbgrader's process never loads the in-kernel package.
+STDERR_MARK = "[stderr] "
+
+
+def mark_lines(text, line_start=True):
+    """`text` with STDERR_MARK before every line that starts in it (the first only if line_start)."""
+    lines = text.split("\n")
+    return "\n".join(
+        STDERR_MARK + line if line and (i > 0 or line_start) else line for i, line in enumerate(lines)
+    )
+
+
+class StderrAsStdout(NbGraderPreprocessor):
+    """Turn stderr into stdout in autograded test cells, so that only errors cost points.
+
+    nbgrader scores a test cell 0 when it has an error output OR any stderr
+    stream (nbgrader.utils.determine_grade): a debugging print to stderr or a
+    numpy RuntimeWarning cost a correct function its points. The grading
+    library already shows the kernel's sys.stderr on stdout
+    (rnn_helpers/grading/output.py); this catches the rest (file descriptor
+    2, a notebook without the library). Each stderr line keeps its text,
+    marked "[stderr] ". Error outputs are left exactly as they are, and
+    nbgrader's Execute adds one whenever the kernel replies that a cell failed
+    (even where IPython printed the error to stderr only, as for UsageError),
+    so an exception still scores 0.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+            return cell, resources
+        line_start = True
+        for output in cell.outputs:
+            if output.output_type != "stream":
+                line_start = True
+                continue
+            if output.name == "stderr":
+                output.name = "stdout"
+                output.text = mark_lines(output.text, line_start)
+            line_start = output.text.endswith("\n")
+        return cell, resources
+
+
 class KillLeftovers(NbGraderPreprocessor):
     """Kill every descendant of the grading worker before grades are saved.
 
     The worker is a child subreaper (see worker.py), so even a double-forked
-    daemon stays its descendant.
+    daemon stays its descendant. Only inside a grading job (the worker sets
+    RNN_GRADING_JOB): under formgrader the process is the Jupyter server,
+    whose other children are the instructor's own kernels.
     """
 
     def preprocess(self, nb, resources):
-        from rnn_helpers.course.isolation import kill_processes
-
+        if not os.environ.get(TOKEN_VAR):
+            return nb, resources
         procs = psutil.Process().children(recursive=True)
         kill_processes(procs)
         if procs:
@@ -73,10 +160,16 @@ class ClearSolutionsNamingTheFunction(ClearSolutions):
             return super().preprocess_cell(cell, resources, index)
         original = self.code_stub
         language = resources["language"]
-        self.code_stub = dict(original, **{language: (
-            "# YOUR CODE HERE\n"
-            f'raise NotImplementedError("{grade_id} is not written yet: '
-            'replace this line with your code")')})
+        self.code_stub = dict(
+            original,
+            **{
+                language: (
+                    "# YOUR CODE HERE\n"
+                    f'raise NotImplementedError("{grade_id} is not written yet: '
+                    'replace this line with your code")'
+                )
+            },
+        )
         try:
             return super().preprocess_cell(cell, resources, index)
         finally:
@@ -89,3 +182,23 @@ def generate_preprocessors():
 
     default = GenerateAssignment.class_traits()["preprocessors"].default()
     return [ClearSolutionsNamingTheFunction if p is ClearSolutions else p for p in default]
+
+
+def autograde_preprocessors():
+    """nbgrader's default autograde chain with the course's preprocessors in place.
+
+    Execute becomes GuardedExecute followed by KillLeftovers; CapOutputs and
+    StderrAsStdout follow LimitOutput (so both before SaveAutoGrades).
+    Everything else is nbgrader's, in nbgrader's order.
+    """
+    from nbgrader.converters import Autograde
+
+    chain = []
+    for step in Autograde.class_traits()["autograde_preprocessors"].default():
+        if step is Execute:
+            chain += [GuardedExecute, KillLeftovers]
+        elif step is LimitOutput:
+            chain += [LimitOutput, CapOutputs, StderrAsStdout]
+        else:
+            chain.append(step)
+    return chain

@@ -7,6 +7,7 @@ it with exercises/. `validate_release` executes every solution (all tests must
 pass) and every released notebook (all tests must fail) with nbgrader's
 Validator: `nbgrader validate` exits 0 either way, so its exit code says nothing.
 """
+
 import difflib
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from rnn_helpers.course.nbgrader_cli import nbgrader
 from rnn_helpers.course.paths import REPO_ROOT
+from rnn_helpers.notebook import FAST_VAR
 
 
 def generate(paths, assignments=None, release_dir=None, db_url=None):
@@ -33,8 +35,11 @@ def generate(paths, assignments=None, release_dir=None, db_url=None):
 
 
 def _files(folder):
-    return {p.relative_to(folder).as_posix(): p for p in sorted(Path(folder).rglob("*"))
-            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
 
 
 def _text(path):
@@ -55,9 +60,16 @@ def diff_trees(expected, actual, max_lines=40):
     for name in sorted(want.keys() & have.keys()):
         a, b = _text(want[name]), _text(have[name])
         if a != b:
-            lines = list(difflib.unified_diff(b.splitlines(), a.splitlines(),
-                                              f"{actual.name}/{name}", f"regenerated/{name}",
-                                              lineterm="", n=1))
+            lines = list(
+                difflib.unified_diff(
+                    b.splitlines(),
+                    a.splitlines(),
+                    f"{actual.name}/{name}",
+                    f"regenerated/{name}",
+                    lineterm="",
+                    n=1,
+                )
+            )
             out.append(f"differs: {name}")
             out += lines[:max_lines] + (["..."] if len(lines) > max_lines else [])
     return out
@@ -71,10 +83,12 @@ def check_release(paths):
         fresh.mkdir(exist_ok=True)
         names = set(paths.assignments())
         current = paths.exercises
-        out = [f"assignment {n} not released" for n in sorted(names)
-               if not (current / n).is_dir()]
-        out += [f"assignment {n} in exercises/ has no source" for n in
-                paths.released_assignments() if n not in names]
+        out = [f"assignment {n} not released" for n in sorted(names) if not (current / n).is_dir()]
+        out += [
+            f"assignment {n} in exercises/ has no source"
+            for n in paths.released_assignments()
+            if n not in names
+        ]
         for name in sorted(names):
             if (current / name).is_dir():
                 out += diff_trees(fresh / name, current / name)
@@ -83,8 +97,8 @@ def check_release(paths):
 
 def _validate_one(path, invert, timeout):
     """Run nbgrader's Validator on one notebook (in a worker process)."""
-    from traitlets.config import Config
     from nbgrader.validator import Validator
+    from traitlets.config import Config
 
     # Kernels inherit this process's stderr: keep their start-up chatter out
     # of the report (failures come back in the Validator's results).
@@ -92,8 +106,9 @@ def _validate_one(path, invert, timeout):
     os.dup2(devnull, 2)
     # Kernels inherit this environment: they must import rnn_helpers.
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    os.environ["RNN_COURSE_FAST"] = "1"  # fast mode shortens training, never a check
+        [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
+    os.environ[FAST_VAR] = "1"  # fast mode shortens training, never a check
     c = Config()
     c.Validator.invert = invert
     c.Execute.timeout = timeout
@@ -108,8 +123,10 @@ def _with_source_tests(release_nb, source_nb, dest):
 
     from rnn_helpers.course.precheck import strip_hidden_markers
 
-    src = {c.metadata.get("nbgrader", {}).get("grade_id"): c
-           for c in nbformat.read(source_nb, as_version=4).cells}
+    src = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c
+        for c in nbformat.read(source_nb, as_version=4).cells
+    }
     nb = nbformat.read(release_nb, as_version=4)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -137,8 +154,9 @@ def validate_release(paths, assignments=None, jobs=1, timeout=120):
                     tasks.append((problems_missing, None, True))
         problems = []
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(_validate_one, run, inv, timeout) if run else None
-                       for _, run, inv in tasks]
+            futures = [
+                pool.submit(_validate_one, run, inv, timeout) if run else None for _, run, inv in tasks
+            ]
             for (shown, _, invert), fut in zip(tasks, futures):
                 if fut is None:
                     problems.append(shown)
@@ -150,13 +168,16 @@ def validate_release(paths, assignments=None, jobs=1, timeout=120):
 def _problems(rel, invert, res):
     out = []
     for kind in ("type_changed", "changed"):
-        out += [f"{rel}: cell {kind.replace('_', ' ')}: {c['source'][:60]!r}"
-                for c in res.get(kind, [])]
+        out += [f"{rel}: cell {kind.replace('_', ' ')}: {c['source'][:60]!r}" for c in res.get(kind, [])]
     if invert:
-        out += [f"{rel}: test passes without a solution: {c['source'].splitlines()[0][:70]}"
-                for c in res.get("passed", [])]
+        out += [
+            f"{rel}: test passes without a solution: {c['source'].splitlines()[0][:70]}"
+            for c in res.get("passed", [])
+        ]
     else:
-        out += [f"{rel}: solution fails its test: {c['source'].splitlines()[0][:70]}\n    "
-                + (c["raw_error"].strip().splitlines() or [""])[-1][:200]
-                for c in res.get("failed", [])]
+        out += [
+            f"{rel}: solution fails its test: {c['source'].splitlines()[0][:70]}\n    "
+            + (c["raw_error"].strip().splitlines() or [""])[-1][:200]
+            for c in res.get("failed", [])
+        ]
     return out

@@ -4,6 +4,7 @@ Scores come from the course gradebook; statuses and reasons from the
 grader's record (results.py). A notebook that failed to grade is shown as
 FAILED with its reason and has an empty score in the CSV, never a 0.
 """
+
 import csv
 
 from rnn_helpers.course import results
@@ -19,7 +20,9 @@ def function_of(test_id, functions):
 
 
 def gather(paths):
-    """Rows {student, assignment, function, score, max_score, status, reason}."""
+    """Rows {student, assignment, function, score, max_score, status, reason,
+    worker, seconds}: worker and seconds say where the submission's job ran
+    ("local" or a Dask worker's address) and how long it took there."""
     from nbgrader.api import Gradebook, MissingEntry
 
     store = results.load(paths)
@@ -30,13 +33,16 @@ def gather(paths):
             students = sorted({s.student.id for s in assignment.submissions} | set(record_of))
             for student in students:
                 record = record_of.get(student, {"notebooks": {}, "status": "graded"})
+                worker, seconds = record.get("worker", ""), _job_seconds(record)
                 for nb in assignment.notebooks:
                     functions = [c.name for c in nb.solution_cells]
                     entry = record["notebooks"].get(nb.name, {})
                     status = entry.get("status", record.get("status", "graded"))
                     try:
-                        grades = {g.name: g for g in gb.find_submission_notebook(
-                            nb.name, assignment.name, student).grades}
+                        grades = {
+                            g.name: g
+                            for g in gb.find_submission_notebook(nb.name, assignment.name, student).grades
+                        }
                     except MissingEntry:
                         grades = {}
                     per_function = {}
@@ -51,22 +57,39 @@ def gather(paths):
                             total[0] += got
                     for f, (score, max_score, known) in per_function.items():
                         ok = known and status != "failed"
-                        rows.append({"student": student, "assignment": assignment.name,
-                                     "notebook": nb.name, "function": f,
-                                     "score": score if ok else None, "max_score": max_score,
-                                     "status": status, "reason": entry.get("reason", "")})
+                        rows.append(
+                            {
+                                "student": student,
+                                "assignment": assignment.name,
+                                "notebook": nb.name,
+                                "function": f,
+                                "score": score if ok else None,
+                                "max_score": max_score,
+                                "status": status,
+                                "reason": entry.get("reason", ""),
+                                "worker": worker,
+                                "seconds": seconds,
+                            }
+                        )
     return rows, store
+
+
+def _job_seconds(record):
+    """Seconds the job took where it ran (a cluster job: on its worker), or None."""
+    seconds = record.get("worker_seconds", record.get("seconds"))
+    return None if seconds is None else float(seconds)
 
 
 def write_csv(rows, path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = ["student", "assignment", "notebook", "function", "score", "max_score",
-              "status", "reason"]
+    fields = ["student", "assignment", "notebook", "function", "score", "max_score", "status", "reason"]
+    fields += ["worker", "seconds"]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "score": "" if row["score"] is None else row["score"]})
+            blank = {k: "" for k in ("score", "seconds") if row.get(k) is None}
+            writer.writerow({**row, **blank})
 
 
 def _cell(score, max_score, status):
@@ -78,7 +101,8 @@ def _cell(score, max_score, status):
 
 
 def table(rows):
-    """Printable text: one block per assignment, a line per student."""
+    """Printable text: one block per assignment, a line per student (one
+    job), ending with the job's time and the worker it ran on."""
     out = []
     for assignment in sorted({r["assignment"] for r in rows}):
         mine = [r for r in rows if r["assignment"] == assignment]
@@ -86,8 +110,11 @@ def table(rows):
         width = max([len("student")] + [len(r["student"]) for r in mine])
         cols = [max(len(f), 7) for f in functions]
         out.append(f"== {assignment}")
-        out.append(f"{'student':<{width}}  {'total':>9}  "
-                   + "  ".join(f"{f:>{w}}" for f, w in zip(functions, cols)) + "  status")
+        out.append(
+            f"{'student':<{width}}  {'total':>9}  "
+            + "  ".join(f"{f:>{w}}" for f, w in zip(functions, cols))
+            + f"  {'status':<7}  {'time':>7}  worker"
+        )
         for student in sorted({r["student"] for r in mine}):
             by_f = {r["function"]: r for r in mine if r["student"] == student}
             status = next(iter(by_f.values()))["status"]
@@ -95,9 +122,16 @@ def table(rows):
             score = sum(r["score"] or 0 for r in by_f.values())
             max_score = sum(r["max_score"] for r in by_f.values())
             total = "FAILED" if failed else f"{score:g}/{max_score:g}"
-            out.append(f"{student:<{width}}  {total:>9}  " + "  ".join(
-                f"{_cell(by_f[f]['score'], by_f[f]['max_score'], by_f[f]['status']) if f in by_f else '-':>{w}}"
-                for f, w in zip(functions, cols)) + f"  {status}")
+            first = next(iter(by_f.values()))
+            took = "-" if first["seconds"] is None else f"{first['seconds']:.1f} s"
+            out.append(
+                f"{student:<{width}}  {total:>9}  "
+                + "  ".join(
+                    f"{_cell(by_f[f]['score'], by_f[f]['max_score'], by_f[f]['status']) if f in by_f else '-':>{w}}"  # noqa: E501
+                    for f, w in zip(functions, cols)
+                )
+                + f"  {status:<7}  {took:>7}  {first['worker'] or '-'}"
+            )
     return "\n".join(out)
 
 
@@ -110,8 +144,27 @@ def fault_lines(store):
     return lines
 
 
-BANDS = [("full marks", "#2a9d4b"), ("partial", "#e9c46a"), ("zero", "#e76f51"),
-         ("failed to grade", "#6c757d")]
+def worker_lines(store):
+    """One line per worker: how many jobs ran there and for how long."""
+    totals = {}
+    for records in store.values():
+        for record in records.values():
+            seconds = _job_seconds(record)
+            if seconds is not None and record.get("worker"):
+                count, total = totals.get(record["worker"], (0, 0.0))
+                totals[record["worker"]] = (count + 1, total + seconds)
+    return [
+        f"{worker}: {count} job(s), {total:.1f} s, {total / count:.1f} s each"
+        for worker, (count, total) in sorted(totals.items())
+    ]
+
+
+BANDS = [
+    ("full marks", "#2a9d4b"),
+    ("partial", "#e9c46a"),
+    ("zero", "#e76f51"),
+    ("failed to grade", "#6c757d"),
+]
 
 
 def _band(row):
@@ -126,6 +179,7 @@ def plot(rows, path):
     """Stacked bars, one per exercise: how many students got full, partial,
     zero marks or could not be graded."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -151,17 +205,26 @@ def plot(rows, path):
 
 
 def report(paths, out=print):
-    """Write grades.csv and scores.png under build/reports; print the table and
-    the fault lines. Returns (rows, fault lines)."""
+    """Write grades.csv, scores.png, a Canvas gradebook and nbgrader's CSV under
+    build/reports; print the table and the fault lines (with the exchange's:
+    late, resubmitted). Returns (rows, fault lines)."""
+    from rnn_helpers.course import exchange, gradebook_export
+
     rows, store = gather(paths)
     write_csv(rows, paths.reports / "grades.csv")
+    exported = gradebook_export.export(paths, rows)  # Canvas import file, nbgrader's CSV
     if rows:
         plot(rows, paths.reports / "scores.png")
-    faults = fault_lines(store)
+    faults = fault_lines(store) + exchange.report_lines(paths)  # late, resubmitted, ...
     out(table(rows) if rows else "no graded submissions")
     out("\nFaults and notes:" if faults else "\nNo faults.")
     for line in faults:
         out("  " + line)
-    out(f"\nwrote {paths.reports / 'grades.csv'}" + (
-        f" and {paths.reports / 'scores.png'}" if rows else ""))
+    workers = worker_lines(store)
+    if workers:
+        out("\nJobs per worker:")
+        for line in workers:
+            out("  " + line)
+    out(f"\nwrote {paths.reports / 'grades.csv'}" + (f" and {paths.reports / 'scores.png'}" if rows else ""))
+    out("grades out: " + ", ".join(str(p) for p in exported))
     return rows, faults

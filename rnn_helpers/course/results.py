@@ -3,11 +3,14 @@
 One record per (assignment, student):
     {"status": "graded" | "failed" | "missing",
      "notebooks": {name: {"status", "reason", "notes": [...], "scores": {grade_id: points}}},
-     "notes": [...], "unchanged": bool, "seconds": float}
+     "notes": [...], "unchanged": bool, "seconds": float,
+     "worker": "local" or the Dask worker's address ("none": the cluster could not run it),
+     "worker_seconds": float (cluster jobs: the time the job took on its worker)}
 Records live in build/grading_results.json (written only by the grader) and
 scores go into the course gradebook through nbgrader's API. A notebook that
 failed to grade gets auto_score NULL and needs_manual_grade, never a 0.
 """
+
 import json
 import os
 from datetime import datetime
@@ -55,6 +58,7 @@ def read_timestamp(submission):
     if not path.exists():
         return None
     from nbgrader.utils import parse_utc
+
     try:
         return parse_utc(path.read_text().strip())
     except Exception:

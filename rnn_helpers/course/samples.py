@@ -1,14 +1,20 @@
-"""Sample submissions: the honest ones, plausible bugs and every fault.
+"""Sample submissions: the honest ones, a catalogued bug and every fault.
 
 Each maker takes the released notebook and the source notebook of one
 assignment and returns the notebook a student would hand in (or, for the
 folder-level faults, writes the submission folder itself). Used by the demo,
 the benchmark and the tests.
 """
+
 import copy
+import importlib
 import re
 
 import nbformat
+
+from rnn_helpers.course.tiny import TINY
+from rnn_helpers.grading import catalogue
+from rnn_helpers.grading.catalogue import Entry
 
 
 def _meta(cell):
@@ -20,8 +26,7 @@ def solution_ids(nb):
 
 
 def test_ids(nb):
-    return [_meta(c)["grade_id"] for c in nb.cells
-            if _meta(c).get("grade") and not _meta(c).get("solution")]
+    return [_meta(c)["grade_id"] for c in nb.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
 
 
 def answered(release, source, only=None):
@@ -61,71 +66,116 @@ def _edit_solution(nb, grade_id, edit):
 
 def _in_body(code):
     """Edit that puts `code` first in the solution block (the function body)."""
+
     def edit(source):
         match = re.search(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n", source, re.M)
         indent = match.group(1)
         body = "".join(indent + line + "\n" for line in code.splitlines())
-        return source[:match.end()] + body + source[match.end():]
+        return source[: match.end()] + body + source[match.end() :]
+
     return edit
 
 
-# Plausible bugs, per assignment: (function, text in its solution, replacement).
-# The first one found in the solution is used; the fallback flips a sign.
-BUGS = {
-    "01_rnn_forward": [("rnn_step_forward", "np.tanh(", "np.maximum(0, "),
-                       ("rnn_forward", "h_prev @ Wh", "h_prev")],
-    "02_bptt": [("rnn_step_backward", "(1 - h_next ** 2)", "(1 - h_next)"),
-                ("rnn_step_backward", "1 - h_next**2", "1 - h_next")],
-    "03_lstm_gru": [("lstm_step_forward", "np.tanh(c_next)", "c_next"),
-                    ("gru_step_forward", "(1 - z)", "z")],
-    "04_attention": [("dot_product_attention", "scores / np.sqrt(query.shape[1])", "scores"),
-                     ("masked_softmax", "np.where(keep, scores, -np.inf)", "scores"),
-                     ("scaled_dot_product_attention", "np.sqrt(", "(")],
+# The buggy sample's mistake, per assignment topic (the assignment's name
+# without its number): the (function, label) of one BUGS entry of
+# rnn_helpers/grading/catalogue/<topic>.py. tests/test_catalogue.py proves that
+# each catalogued bug loses points in its own function, so the demo report shows
+# it there. Each is a mistake students often make in a function every later
+# part of the assignment builds on.
+DEMO_BUGS = {
+    "rnn_forward": ("rnn_step_forward", "ReLU instead of tanh"),
+    "bptt": ("rnn_step_backward", "tanh derivative missing"),
+    "lstm_gru": ("lstm_step_forward", "missing tanh on c in h: h = o * c"),
+    "attention": ("dot_product_attention", "scores not scaled"),
 }
+
+# The tiny built-in assignment (course/tiny.py) is no course assignment and has
+# no catalogue; its bug loses the hidden test's 2 points and keeps the visible 1.
+TINY_BUG = Entry(
+    "add_one",
+    "adds one only where x is positive",
+    "def add_one(x):\n    x = np.asarray(x)\n    return np.where(x > 0, x + 1, x)\n",
+)
+
+
+def topic_of(assignment):
+    """The catalogue topic of an assignment: 01_rnn_forward -> rnn_forward."""
+    number, _, topic = assignment.partition("_")
+    return topic if number.isdigit() and topic else assignment
+
+
+def demo_bug(assignment):
+    """The catalogue entry the buggy sample hands in for `assignment`.
+
+    Raises LookupError when none is chosen or the chosen entry left the catalogue.
+    """
+    if assignment == TINY:
+        return TINY_BUG
+    topic = topic_of(assignment)
+    if topic not in DEMO_BUGS:
+        raise LookupError(
+            f"no demo bug chosen for {assignment}: add a (function, label) of one BUGS entry "
+            f"of rnn_helpers/grading/catalogue/{topic}.py to DEMO_BUGS in {__name__}"
+        )
+    function, label = DEMO_BUGS[topic]
+    bugs = importlib.import_module(f"{catalogue.__name__}.{topic}").BUGS
+    for entry in bugs:
+        if (entry.function, entry.label) == (function, label):
+            return entry
+    raise LookupError(
+        f"the demo bug of {assignment} ({function}: {label!r}) is no longer in "
+        f"rnn_helpers/grading/catalogue/{topic}.py: choose another of its BUGS in DEMO_BUGS"
+    )
 
 
 def buggy(release, source, assignment):
-    """A full solution with one plausible bug; returns (notebook, description)."""
+    """A full solution with one catalogued bug; returns (notebook, description)."""
+    entry = demo_bug(assignment)
     nb = full(release, source)
-    for grade_id, old, new in BUGS.get(assignment, []):
-        cell = next((c for c in nb.cells if _meta(c).get("grade_id") == grade_id), None)
-        if cell is not None and old in cell.source:
-            cell.source = cell.source.replace(old, new, 1)
-            return nb, f"{grade_id}: {old!r} written as {new!r}"
-    first = solution_ids(nb)[0]
-    _edit_solution(nb, first, lambda s: re.sub(r"return (.+)", r"return -(\1)", s, count=1))
-    return nb, f"{first}: returns the negated result"
+    cell = next((c for c in nb.cells if _meta(c).get("grade_id") == entry.function), None)
+    if cell is None or not _meta(cell).get("solution"):
+        raise LookupError(f"{assignment} has no solution cell {entry.function!r} for its demo bug")
+    cell.source = entry.source
+    return nb, f"{entry.function}: {entry.label}"
 
 
 def infinite_loop(release, source):
     """The last function never returns; the others are right."""
-    return _edit_solution(full(release, source), solution_ids(release)[-1],
-                          _in_body("while True:\n    pass"))
+    return _edit_solution(full(release, source), solution_ids(release)[-1], _in_body("while True:\n    pass"))
 
 
 def swallows_interrupt(release, source):
     """The last function loops and catches KeyboardInterrupt: no interrupt stops it."""
-    loop = ("while True:\n    try:\n        __import__('time').sleep(0.05)\n"
-            "    except KeyboardInterrupt:\n        pass")
+    loop = (
+        "while True:\n    try:\n        __import__('time').sleep(0.05)\n"
+        "    except KeyboardInterrupt:\n        pass"
+    )
     return _edit_solution(full(release, source), solution_ids(release)[-1], _in_body(loop))
 
 
 def kills_kernel(release, source):
     """The first solution cell kills its own kernel at top level."""
-    return _edit_solution(full(release, source), solution_ids(release)[0],
-                          lambda s: s + "\nimport os\nos.kill(os.getpid(), 9)\n")
+    return _edit_solution(
+        full(release, source),
+        solution_ids(release)[0],
+        lambda s: s + "\nimport os\nos.kill(os.getpid(), 9)\n",
+    )
 
 
 def memory_hog(release, source):
     """The last function allocates 4 GiB when called (past the kernel's limit)."""
-    return _edit_solution(full(release, source), solution_ids(release)[-1],
-                          _in_body("_hog = __import__('numpy').ones(2**29)"))
+    return _edit_solution(
+        full(release, source), solution_ids(release)[-1], _in_body("_hog = __import__('numpy').ones(2**29)")
+    )
 
 
 def huge_output(release, source):
     """Right answers, but the first solution cell prints 10 M characters."""
-    return _edit_solution(full(release, source), solution_ids(release)[0],
-                          lambda s: s + "\nprint('x' * 10**7)\nfor _i in range(10**5):\n    print(_i)\n")
+    return _edit_solution(
+        full(release, source),
+        solution_ids(release)[0],
+        lambda s: s + "\nprint('x' * 10**7)\nfor _i in range(10**5):\n    print(_i)\n",
+    )
 
 
 def deletes_test(release, source):
@@ -154,7 +204,7 @@ def changes_points(release, source):
     return nb
 
 
-CHEAT = '''
+CHEAT = """
 import os as _os, sqlite3 as _sq, glob as _glob, sys as _sys
 _found = []
 _here = _os.getcwd()
@@ -191,7 +241,7 @@ if _os.fork() == 0:  # a daemon that waits for grading to end and rewrites resul
                 except Exception:
                     pass
     _os._exit(0)
-'''
+"""
 
 
 def cheats(release, source):
@@ -205,8 +255,7 @@ def slow(release, source, seconds=4, cells=6):
     """Right answers, then `cells` extra cells that each sleep `seconds`:
     every cell is under the cell limit, the notebook is not under its limit."""
     nb = full(release, source)
-    nb.cells += [nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})")
-                 for _ in range(cells)]
+    nb.cells += [nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})") for _ in range(cells)]
     return nb
 
 
@@ -241,13 +290,23 @@ def extra(folder, name, release, source):
 
 # name: (maker, whether it writes the folder itself)
 NOTEBOOK_FAULTS = {
-    "loops-forever": infinite_loop, "swallows-interrupt": swallows_interrupt,
-    "kills-kernel": kills_kernel, "memory-hog": memory_hog, "huge-output": huge_output,
-    "deletes-test": deletes_test, "edits-test": edits_test, "changes-points": changes_points,
-    "cheats": cheats, "too-slow": slow,
+    "loops-forever": infinite_loop,
+    "swallows-interrupt": swallows_interrupt,
+    "kills-kernel": kills_kernel,
+    "memory-hog": memory_hog,
+    "huge-output": huge_output,
+    "deletes-test": deletes_test,
+    "edits-test": edits_test,
+    "changes-points": changes_points,
+    "cheats": cheats,
+    "too-slow": slow,
 }
-FOLDER_FAULTS = {"invalid-json": invalid_json, "renamed-notebook": renamed,
-                 "missing-notebook": missing, "extra-notebook": extra}
+FOLDER_FAULTS = {
+    "invalid-json": invalid_json,
+    "renamed-notebook": renamed,
+    "missing-notebook": missing,
+    "extra-notebook": extra,
+}
 
 
 def write_submission(submitted, student, assignment, maker, release, source):

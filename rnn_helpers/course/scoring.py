@@ -6,8 +6,13 @@ grader (1) reads each graded cell of the autograded notebook, (2) checks that
 every test cell's source is exactly the gradebook's, (3) scores it with
 nbgrader's own rule (error or stderr: 0; partial credit from a numeric result;
 otherwise full marks) using the gradebook's points, and (4) checks that the
-temporary gradebook agrees. Any mismatch fails the notebook.
+temporary gradebook agrees. Any mismatch fails the notebook. The rule is
+nbgrader's unchanged: the autograde chain turned stderr in test cells into
+stdout before the gradebook was written (StderrAsStdout in preprocessors.py),
+so here as there only errors score 0, and a stderr stream that appeared in a
+test cell after grading makes the two disagree.
 """
+
 import copy
 
 import nbformat
@@ -23,8 +28,11 @@ def notebook_spec(db_url, assignment):
         for nb in gb.find_assignment(assignment).notebooks:
             spec[nb.name] = {
                 "grades": {g.name: g.max_score for g in nb.grade_cells},
-                "tests": {s.name: s.source for s in nb.source_cells
-                          if s.locked and s.name in {g.name for g in nb.grade_cells}},
+                "tests": {
+                    s.name: s.source
+                    for s in nb.source_cells
+                    if s.locked and s.name in {g.name for g in nb.grade_cells}
+                },
                 "solutions": [s.name for s in nb.solution_cells],
             }
     return spec
@@ -57,8 +65,9 @@ def _is_restored(got, want):
     if got == want:
         return True
     prefix = got[: len(got) - len(want)]
-    return got.endswith(want) and all(line.lstrip().startswith("#")
-                                      for line in prefix.splitlines() if line.strip())
+    return got.endswith(want) and all(
+        line.lstrip().startswith("#") for line in prefix.splitlines() if line.strip()
+    )
 
 
 def execution_notes(nb):
@@ -95,7 +104,9 @@ def failure_reason(log, cell_timeout):
     if "DeadKernelError" in log or "Kernel died" in log:
         return "kernel died while running the notebook (crash, os._exit or killed)"
     if "Timeout waiting for IOPub" in log or "UnresponsiveKernel" in log or "Timeout waiting" in log:
-        return (f"a cell ran past the {cell_timeout} s cell limit and ignored the interrupt "
-                "(does it catch KeyboardInterrupt?)")
+        return (
+            f"a cell ran past the {cell_timeout} s cell limit and ignored the interrupt "
+            "(does it catch KeyboardInterrupt?)"
+        )
     lines = [l for l in log.splitlines() if l.strip() and not l.startswith("[INFO]")]
     return "nbgrader failed: " + (lines[-1][:200] if lines else "no log")

@@ -3,6 +3,7 @@ assignments exist. It has the cell layout of the course's notebooks (locked
 imports cell, solution cells named after their function, test cells
 test_<function>_<part> with points, a hidden part) and runs in about a second.
 """
+
 from pathlib import Path
 
 import nbformat
@@ -11,8 +12,7 @@ TINY = "00_tiny"
 
 
 def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
-    meta = {"grade_id": grade_id, "solution": solution, "grade": grade,
-            "locked": locked, "schema_version": 3}
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -25,26 +25,35 @@ def tiny_notebook():
     cells = [
         md("# A tiny assignment\nWrite two functions."),
         code("import numpy as np", metadata=_meta("imports", locked=True)),
-        code('def add_one(x):\n    """x: (N,) array. Returns x + 1, shape (N,)."""\n'
-             "    ### BEGIN SOLUTION\n    return np.asarray(x) + 1\n    ### END SOLUTION",
-             metadata=_meta("add_one", solution=True)),
-        code('"""add_one adds one to fixed inputs."""\n'
-             "assert np.allclose(add_one(np.array([1.0, 2.0])), [2.0, 3.0], atol=0)",
-             metadata=_meta("test_add_one_visible", grade=True, locked=True, points=1)),
-        code('"""add_one on random inputs."""\n### BEGIN HIDDEN TESTS\n'
-             "x = np.random.default_rng(0).normal(size=5)\n"
-             "assert np.allclose(add_one(x), x + 1, atol=1e-12)\n### END HIDDEN TESTS",
-             metadata=_meta("test_add_one_hidden", grade=True, locked=True, points=2)),
-        code('def double(x):\n    """x: (N,) array. Returns 2 x, shape (N,)."""\n'
-             "    ### BEGIN SOLUTION\n    return 2 * np.asarray(x)\n    ### END SOLUTION",
-             metadata=_meta("double", solution=True)),
-        code('"""double doubles fixed inputs."""\n'
-             "assert np.allclose(double(np.array([1.0, -2.0])), [2.0, -4.0], atol=0)",
-             metadata=_meta("test_double_visible", grade=True, locked=True, points=1)),
+        code(
+            'def add_one(x):\n    """x: (N,) array. Returns x + 1, shape (N,)."""\n'
+            "    ### BEGIN SOLUTION\n    return np.asarray(x) + 1\n    ### END SOLUTION",
+            metadata=_meta("add_one", solution=True),
+        ),
+        code(
+            '"""add_one adds one to fixed inputs."""\n'
+            "assert np.allclose(add_one(np.array([1.0, 2.0])), [2.0, 3.0], atol=0)",
+            metadata=_meta("test_add_one_visible", grade=True, locked=True, points=1),
+        ),
+        code(
+            '"""add_one on random inputs."""\n### BEGIN HIDDEN TESTS\n'
+            "x = np.random.default_rng(0).normal(size=5)\n"
+            "assert np.allclose(add_one(x), x + 1, atol=1e-12)\n### END HIDDEN TESTS",
+            metadata=_meta("test_add_one_hidden", grade=True, locked=True, points=2),
+        ),
+        code(
+            'def double(x):\n    """x: (N,) array. Returns 2 x, shape (N,)."""\n'
+            "    ### BEGIN SOLUTION\n    return 2 * np.asarray(x)\n    ### END SOLUTION",
+            metadata=_meta("double", solution=True),
+        ),
+        code(
+            '"""double doubles fixed inputs."""\n'
+            "assert np.allclose(double(np.array([1.0, -2.0])), [2.0, -4.0], atol=0)",
+            metadata=_meta("test_double_visible", grade=True, locked=True, points=1),
+        ),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
 

@@ -8,9 +8,12 @@ the kernel nbgrader starts, inside the job folder, with the job's limits.
 
 Job: {"job": J, "student": S, "assignment": A, "config": course config file,
       "cell_timeout": seconds or null, "kernel_name": kernelspec to run,
-      "env": {...} (set before nbgrader starts the kernel, which inherits it)}
+      "env": {...} (set before nbgrader starts the kernel, which inherits it),
+      "kernel_manager": {trait: value} for jupyter_client's KernelManager, such
+             as the ipc transport of a sandboxed kernel (sandbox.py), or {}}
 Reply: {"ok": bool, "log": last lines of nbgrader's log}
 """
+
 import io
 import json
 import logging
@@ -21,15 +24,9 @@ import traceback
 
 def _config(job):
     """The course's nbgrader config with every path moved into the job folder."""
-    from traitlets.config import Config, PyFileConfigLoader
+    from traitlets.config import PyFileConfigLoader
 
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,
-                                        IgnorePattern, LimitOutput, SaveAutoGrades)
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-
-    from rnn_helpers.course.preprocessors import CapOutputs, KillLeftovers
-    # Execute plus the grader's tamper audit before every test cell.
-    from rnn_helpers.grading.nbgrader_execute import GuardedExecute
+    from rnn_helpers.course.preprocessors import autograde_preprocessors
 
     folder, name = os.path.split(job["config"])
     c = PyFileConfigLoader(name, path=folder).load_config()
@@ -43,11 +40,13 @@ def _config(job):
     c.CourseDirectory.student_id = job["student"]
     # whatever kernel the notebook names, it runs under the job's limits
     c.Execute.kernel_name = job["kernel_name"]
+    for name, value in job.get("kernel_manager", {}).items():
+        setattr(c.KernelManager, name, value)
     if job.get("cell_timeout"):
         c.Execute.timeout = int(job["cell_timeout"])
-    c.Autograde.autograde_preprocessors = [
-        GuardedExecute, KillLeftovers, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, CapOutputs,
-        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    # The course config sets this chain already; setting it again keeps a
+    # config that failed to load (nbgrader only logs that) from grading unguarded.
+    c.Autograde.autograde_preprocessors = autograde_preprocessors()
     return c
 
 
@@ -81,6 +80,7 @@ def _become_subreaper():
     KillLeftovers finds processes the student's code detached (Linux only)."""
     try:
         import ctypes
+
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     except (OSError, AttributeError):
         pass

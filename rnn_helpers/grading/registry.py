@@ -12,11 +12,13 @@ message that names the function, the position of the first large error, the
 values there and the tolerance, so that a student can act on it without
 seeing the hidden inputs.
 """
+
 import importlib
 import os
 import pkgutil
 import sys
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,27 +35,35 @@ CASES_PACKAGE = __name__.rsplit(".", 1)[0] + ".cases"
 
 class Suite(NamedTuple):
     """One registered suite: the function to run and what it may call."""
+
     fn: Callable
-    forward: str | None   # name of the reference forward twin (ref.forward)
-    allow: tuple          # reference functions the student's code may call
+    forward: str | None  # name of the reference forward twin (ref.forward)
+    allow: tuple  # reference functions the student's code may call
+    torch_ok: bool = False  # the function is meant to compute with torch
 
 
-SUITES: dict = {}       # (function name, suite name) -> Suite
-CONTEXT: list = []      # name of the function being checked, for messages
-LOADED: dict = {}       # case module name -> module, or the error that stopped its import
+SUITES: dict = {}  # (function name, suite name) -> Suite
+CONTEXT: list = []  # name of the function being checked, for messages
+LOADED: dict = {}  # case module name -> module, or the error that stopped its import
 
 
-def suite(name, suite_name="random", *, forward=None, allow=()):
+def suite(name, suite_name="random", *, forward=None, allow=(), torch_ok=False):
     """Register `fn(rng, student, ref)` as suite `suite_name` of function `name`.
 
     - forward: reference name given as `ref.forward`; by default `name` with
       "backward" replaced by "forward" when `check` is given a forward.
     - allow: names of reference functions that the notebook hands to students
       as building blocks, so calling them is not delegation.
+    - torch_ok: True for a function meant to be written with torch (a torch
+      end part); by default the exercises are numpy only, and any computation
+      with torch or another autodiff library fails the check. torch's
+      recurrent and attention layers stay delegation either way.
     """
+
     def register(fn):
-        SUITES[(name, suite_name)] = Suite(fn, forward, tuple(allow))
+        SUITES[(name, suite_name)] = Suite(fn, forward, tuple(allow), bool(torch_ok))
         return fn
+
     return register
 
 
@@ -69,9 +79,10 @@ def load_cases():
         if full not in LOADED:
             try:
                 earlier = sys.modules.get(full)
-                LOADED[full] = (importlib.reload(earlier) if earlier is not None
-                                else importlib.import_module(full))
-            except Exception as error:   # reported by find() if one of its suites is asked for
+                LOADED[full] = (
+                    importlib.reload(earlier) if earlier is not None else importlib.import_module(full)
+                )
+            except Exception as error:  # reported by find() if one of its suites is asked for
                 LOADED[full] = error
     return [m for m in LOADED.values() if not isinstance(m, Exception)]
 
@@ -84,12 +95,13 @@ def find(name, suite_name):
         return SUITES[(name, suite_name)]
     except KeyError:
         known = sorted(s for (n, s) in SUITES if n == name)
-        broken = [f"{k} ({type(e).__name__}: {e})" for k, e in LOADED.items()
-                  if isinstance(e, Exception)]
-        raise LookupError(f"no hidden test suite {suite_name!r} for {name!r} "
-                          f"(suites for {name!r}: {known or 'none'}"
-                          + (f"; case modules that failed to import: {broken}" if broken else "")
-                          + "); this is a bug in the course, not in your code") from None
+        broken = [f"{k} ({type(e).__name__}: {e})" for k, e in LOADED.items() if isinstance(e, Exception)]
+        raise LookupError(
+            f"no hidden test suite {suite_name!r} for {name!r} "
+            f"(suites for {name!r}: {known or 'none'}"
+            + (f"; case modules that failed to import: {broken}" if broken else "")
+            + "); this is a bug in the course, not in your code"
+        ) from None
 
 
 def _prefix(what):
@@ -107,20 +119,22 @@ def assert_shape(what, got, expected_shape):
     expected_shape = tuple(int(n) for n in expected_shape)
     shape = getattr(got, "shape", None)
     if shape is None:
-        raise AssertionError(f"{_prefix(what)}: expected an array of shape {expected_shape}, "
-                             f"got {type(got).__name__}")
+        raise AssertionError(
+            f"{_prefix(what)}: expected an array of shape {expected_shape}, got {type(got).__name__}"
+        )
     if tuple(shape) != expected_shape:
-        raise AssertionError(f"{_prefix(what)} has shape {tuple(shape)}, "
-                             f"expected {expected_shape}")
+        raise AssertionError(f"{_prefix(what)} has shape {tuple(shape)}, expected {expected_shape}")
 
 
 def assert_dtype(what, got, expected_dtype):
     """Raise AssertionError unless `got` has dtype `expected_dtype`."""
     dtype = getattr(got, "dtype", None)
     if dtype is None or _dtype(dtype) != _dtype(expected_dtype):
-        raise AssertionError(f"{_prefix(what)} has dtype {dtype}, expected "
-                             f"{_dtype(expected_dtype)} (float32 in gives float32 out, "
-                             f"float64 otherwise)")
+        raise AssertionError(
+            f"{_prefix(what)} has dtype {dtype}, expected "
+            f"{_dtype(expected_dtype)} (float32 in gives float32 out, "
+            f"float64 otherwise)"
+        )
 
 
 def assert_close(what, got, expected, *, atol, rtol=0.0):
@@ -134,8 +148,10 @@ def assert_close(what, got, expected, *, atol, rtol=0.0):
     try:
         got = _asarray(got, dtype=_float64)
     except (TypeError, ValueError):
-        raise AssertionError(f"{_prefix(what)}: expected an array of numbers of shape "
-                             f"{expected.shape}, got {type(got).__name__}") from None
+        raise AssertionError(
+            f"{_prefix(what)}: expected an array of numbers of shape "
+            f"{expected.shape}, got {type(got).__name__}"
+        ) from None
     assert_shape(what, got, expected.shape)
     if got.size == 0:
         return
@@ -153,4 +169,5 @@ def assert_close(what, got, expected, *, atol, rtol=0.0):
     raise AssertionError(
         f"{_prefix(what)} differs from the reference{where}: got {_fmt(got[idx])}, "
         f"expected {_fmt(expected[idx])} (max abs error {_fmt(max_err)} > {bound}); "
-        f"shapes {got.shape}")
+        f"shapes {got.shape}"
+    )

@@ -13,21 +13,45 @@ locked first cell, before any student code) of
   anything that hides an error hands out points.
 `audit()` compares the present with the snapshot, restores what changed and
 returns one line per change. It runs before every cell (an IPython
-pre_run_cell hook, and from outside the kernel with nbgrader_execute's
-GuardedExecute) and before and after every `check`.
+pre_run_cell hook, and from outside the kernel with GuardedExecute in
+rnn_helpers/course/preprocessors.py) and before and after every `check`.
 """
+
 import builtins
 import sys
 import types
 
 from rnn_helpers.grading import guards
 
-_BUILTINS = ("AssertionError", "Exception", "BaseException", "__import__", "isinstance",
-             "getattr", "setattr", "callable", "abs", "max", "min", "len", "float", "int",
-             "range", "zip", "sum", "all", "any", "type", "tuple", "dict", "str")
+_BUILTINS = (
+    "AssertionError",
+    "Exception",
+    "BaseException",
+    "__import__",
+    "isinstance",
+    "getattr",
+    "setattr",
+    "callable",
+    "abs",
+    "max",
+    "min",
+    "len",
+    "float",
+    "int",
+    "range",
+    "zip",
+    "sum",
+    "all",
+    "any",
+    "type",
+    "tuple",
+    "dict",
+    "str",
+)
 # Objects on the shell instance that report errors; replacing one hides them.
-_WATCHED = frozenset({"CustomTB", "InteractiveTB", "SyntaxTB", "display_pub", "displayhook",
-                      "display_formatter", "events"})
+_WATCHED = frozenset(
+    {"CustomTB", "InteractiveTB", "SyntaxTB", "display_pub", "displayhook", "display_formatter", "events"}
+)
 # Lists of transformations applied to every cell's source or syntax tree.
 _SHELL_LISTS = ("ast_transformers", "input_transformers_cleanup", "input_transformers_post")
 _MANAGER_LISTS = ("cleanup_transforms", "line_transforms", "token_transformers")
@@ -54,11 +78,18 @@ class ModuleSnapshot:
 
     def __init__(self, module, data=False, mutable=()):
         self.module = module
-        self.attrs = {k: _entry(v) for k, v in vars(module).items()
-                      if k not in mutable and not k.startswith("__")
-                      and (data or callable(v) or isinstance(v, types.ModuleType))}
-        self.classes = {k: dict(vars(v)) for k, v in vars(module).items()
-                        if isinstance(v, type) and v.__module__ == module.__name__}
+        self.attrs = {
+            k: _entry(v)
+            for k, v in vars(module).items()
+            if k not in mutable
+            and not k.startswith("__")
+            and (data or callable(v) or isinstance(v, types.ModuleType))
+        }
+        self.classes = {
+            k: dict(vars(v))
+            for k, v in vars(module).items()
+            if isinstance(v, type) and v.__module__ == module.__name__
+        }
 
     def audit(self):
         """Restore this module's changed attributes; one line per change."""
@@ -88,13 +119,17 @@ class ShellSnapshot:
     def __init__(self, shell):
         self.shell = shell
         self.instance = {k: v for k, v in vars(shell).items() if callable(v)}
-        self.classes = [(c, {k: v for k, v in vars(c).items() if callable(v)})
-                        for c in type(shell).__mro__ if c is not object]
+        self.classes = [
+            (c, {k: v for k, v in vars(c).items() if callable(v)})
+            for c in type(shell).__mro__
+            if c is not object
+        ]
         self.lists = {k: (getattr(shell, k), list(getattr(shell, k))) for k in _SHELL_LISTS}
         manager = shell.input_transformer_manager
         self.manager = manager
-        self.manager_lists = {k: (getattr(manager, k), list(getattr(manager, k)))
-                              for k in _MANAGER_LISTS if hasattr(manager, k)}
+        self.manager_lists = {
+            k: (getattr(manager, k), list(getattr(manager, k))) for k in _MANAGER_LISTS if hasattr(manager, k)
+        }
         self.callbacks = {e: list(cbs) for e, cbs in shell.events.callbacks.items()}
         self.grading = sys.modules[__package__]
         self.grading_names = set()
@@ -111,9 +146,9 @@ class ShellSnapshot:
             if k in self.instance and k in _WATCHED:
                 setattr(shell, k, self.instance[k])
             elif k not in self.instance and any(k in vars(c) for c, _ in self.classes):
-                delattr(shell, k)   # an instance attribute hiding one of the class's methods
+                delattr(shell, k)  # an instance attribute hiding one of the class's methods
             else:
-                continue   # state IPython itself keeps on the instance
+                continue  # state IPython itself keeps on the instance
             found.append(f"the shell's {k} was overridden")
         for cls, saved in self.classes:
             for k, v in saved.items():
@@ -133,7 +168,7 @@ class ShellSnapshot:
                     found.append(f"a {event} callback was registered")
             for cb in self.callbacks.get(event, ()):
                 if cb not in cbs:
-                    cbs.append(cb)   # the grader's own hook, or the kernel's, put back
+                    cbs.append(cb)  # the grader's own hook, or the kernel's, put back
                     found.append(f"a {event} callback was removed")
         found += self._audit_names()
         return found
@@ -186,7 +221,7 @@ class Guard:
             found += snap.audit()
         if self.shell is not None:
             found += self.shell.audit()
-        return list(dict.fromkeys(found))   # each change once, in the order found
+        return list(dict.fromkeys(found))  # each change once, in the order found
 
 
 def get_shell():

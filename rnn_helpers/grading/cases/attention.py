@@ -15,9 +15,10 @@ are compared with atol 0: "exactly 0" is part of the API.
 Dimensions: N batch, T positions, Hk key size, Hv value size, S decoder
 state size, H encoder state size, A attention size.
 """
+
 import numpy as np
 
-from rnn_helpers.grading.cases._common import call, compare, normal, shapes
+from rnn_helpers.grading.cases._common import as_float32, call, compare, normal, shapes
 from rnn_helpers.grading.registry import suite
 
 
@@ -39,8 +40,10 @@ def _pair(fname, result):
 def _finite(what, got):
     arr = np.asarray(got)
     if np.issubdtype(arr.dtype, np.number) and not np.all(np.isfinite(arr)):
-        raise AssertionError(f"{what} contains nan or inf; masked or extreme scores must give "
-                             f"finite weights (0 where nothing is kept)")
+        raise AssertionError(
+            f"{what} contains nan or inf; masked or extreme scores must give "
+            f"finite weights (0 where nothing is kept)"
+        )
 
 
 def _masked_zero(what, weights, mask):
@@ -48,11 +51,14 @@ def _masked_zero(what, weights, mask):
     w = np.asarray(weights, dtype=np.float64)
     if w.shape == mask.shape and np.any(w[~mask] != 0):
         idx = tuple(int(i) for i in np.argwhere((~mask) & (w != 0))[0])
-        raise AssertionError(f"{what} is {w[idx]:.3g} at masked position {list(idx)}; "
-                             f"masked positions must get weight exactly 0")
+        raise AssertionError(
+            f"{what} is {w[idx]:.3g} at masked position {list(idx)}; "
+            f"masked positions must get weight exactly 0"
+        )
 
 
 # ---------------------------------------------------------------------- masked_softmax
+
 
 @suite("masked_softmax", "random")
 def _(rng, student, ref):
@@ -61,33 +67,35 @@ def _(rng, student, ref):
         scores = normal(rng, N, T, scale=2.0)
         mask = _mask(rng, N, T)
         label = f"masked_softmax for scores of shape {(N, T)}"
-        compare(f"{label}, mask=None", call("masked_softmax", student.fn, scores=scores),
-                ref.fn(scores))
+        compare(f"{label}, mask=None", call("masked_softmax", student.fn, scores=scores), ref.fn(scores))
         got = call("masked_softmax", student.fn, scores=scores, mask=mask)
         compare(f"{label} with a mask", got, ref.fn(scores, mask))
         _masked_zero(f"{label}: the weight", got, mask)
     # Other axes: the mask and the normalisation follow `axis`.
     scores = normal(rng, 3, 5, 4, scale=2.0)
     mask = rng.random((3, 5, 4)) < 0.7
-    mask[0] = mask[:, 0] = mask[..., 0] = True           # no empty slice along any axis
+    mask[0] = mask[:, 0] = mask[..., 0] = True  # no empty slice along any axis
     for axis in (0, 1, -1):
         got = call("masked_softmax", student.fn, scores=scores, mask=mask, axis=axis)
-        compare(f"masked_softmax(scores, mask, axis={axis}) for shape (3, 5, 4)", got,
-                ref.fn(scores, mask, axis=axis))
+        compare(
+            f"masked_softmax(scores, mask, axis={axis}) for shape (3, 5, 4)",
+            got,
+            ref.fn(scores, mask, axis=axis),
+        )
 
 
 @suite("masked_softmax", "edge")
 def _(rng, student, ref):
     N, T = 4, 6
     scores = normal(rng, N, T)
-    scores[0] += 1000.0                                  # exp(1000) overflows
-    scores[1] -= 1000.0                                  # exp(-1000) underflows to 0
+    scores[0] += 1000.0  # exp(1000) overflows
+    scores[1] -= 1000.0  # exp(-1000) underflows to 0
     mask = _mask(rng, N, T)
-    mask[2] = False                                      # nothing to attend to
+    mask[2] = False  # nothing to attend to
     mask[3] = False
-    mask[3, 2] = True                                    # exactly one position kept
+    mask[3, 2] = True  # exactly one position kept
     masked = np.where(mask, 0.0, 1.0)
-    scores = scores + 1e4 * masked * (np.arange(N) == 0)[:, None]   # huge scores hidden by the mask
+    scores = scores + 1e4 * masked * (np.arange(N) == 0)[:, None]  # huge scores hidden by the mask
     with np.errstate(all="ignore"):
         got = call("masked_softmax", student.fn, scores=scores, mask=mask)
     what = "masked_softmax with scores of +-1000, an empty row and huge masked scores"
@@ -100,13 +108,23 @@ def _(rng, student, ref):
         got = call("masked_softmax", student.fn, scores=big, mask=None, axis=0)
     _finite("masked_softmax(scores of size 1000, axis=0)", got)
     compare("masked_softmax(scores of size 1000, axis=0)", got, ref.fn(big, axis=0))
+    # float32, where exp overflows already at 89: rows shifted by +-1000, with a mask.
+    rows = 1000.0 * np.array([[1.0], [-1.0], [1.0]]) + normal(rng, 3, 5, scale=3.0)
+    s32, mask32 = rows.astype(np.float32), _mask(rng, 3, 5)
+    with np.errstate(all="ignore"):
+        got = call("masked_softmax", student.fn, scores=s32, mask=mask32)
+    what = "masked_softmax(float32 scores of size 1000, a mask)"
+    _finite(what, got)
+    compare(what, as_float32(got), ref.fn(s32.astype(np.float64), mask32))
 
 
 # --------------------------------------------------------------- dot_product_attention
 
+
 def _dot_inputs(rng, N, T, Hk, Hv, key_scale=1.0):
-    return dict(query=normal(rng, N, Hk), keys=normal(rng, N, T, Hk, scale=key_scale),
-                values=normal(rng, N, T, Hv))
+    return dict(
+        query=normal(rng, N, Hk), keys=normal(rng, N, T, Hk, scale=key_scale), values=normal(rng, N, T, Hv)
+    )
 
 
 def _compare_attention(fname, label, got, want, mask=None):
@@ -125,14 +143,25 @@ def _(rng, student, ref):
         mask = _mask(rng, N, T)
         label = f"N={N}, T={T}, Hk={Hk}, Hv={Hv}"
         got = call("dot_product_attention", student.fn, **args)
-        _compare_attention("dot_product_attention", f"{label}, mask=None, scale=True", got,
-                           ref.fn(*args.values()))
+        _compare_attention(
+            "dot_product_attention", f"{label}, mask=None, scale=True", got, ref.fn(*args.values())
+        )
         got = call("dot_product_attention", student.fn, **args, mask=mask, scale=False)
-        _compare_attention("dot_product_attention", f"{label}, a mask, scale=False", got,
-                           ref.fn(*args.values(), mask=mask, scale=False), mask)
+        _compare_attention(
+            "dot_product_attention",
+            f"{label}, a mask, scale=False",
+            got,
+            ref.fn(*args.values(), mask=mask, scale=False),
+            mask,
+        )
         got = call("dot_product_attention", student.fn, **args, mask=mask, scale=True)
-        _compare_attention("dot_product_attention", f"{label}, a mask, scale=True", got,
-                           ref.fn(*args.values(), mask=mask, scale=True), mask)
+        _compare_attention(
+            "dot_product_attention",
+            f"{label}, a mask, scale=True",
+            got,
+            ref.fn(*args.values(), mask=mask, scale=True),
+            mask,
+        )
 
 
 @suite("dot_product_attention", "edge")
@@ -152,16 +181,45 @@ def _(rng, student, ref):
         context, weights = _pair("dot_product_attention", got)
         _finite(f"dot_product_attention ({label}): weights", weights)
         _finite(f"dot_product_attention ({label}): context", context)
-        _compare_attention("dot_product_attention", label, got,
-                           ref.fn(*args.values(), mask=mask, scale=scale), mask)
+        _compare_attention(
+            "dot_product_attention", label, got, ref.fn(*args.values(), mask=mask, scale=scale), mask
+        )
+    # Scores of size 1e3 of both signs, where a softmax without the shift overflows
+    # or gives 0/0. The query has length 2000 and key 0 of every row points along
+    # it: score 2000 unscaled, 1000 scaled by sqrt(Hk = 4); the other keys are
+    # random (scores of either sign, up to thousands). In row 2 every key points
+    # against the query, so all its scores are near -2000 and exp underflows to 0.
+    N, T, Hk, Hv = 4, 5, 4, 3
+    args = _dot_inputs(rng, N, T, Hk, Hv)
+    unit = args["query"] / np.linalg.norm(args["query"], axis=1, keepdims=True)  # (N, Hk)
+    args["query"] = 2000.0 * unit
+    args["keys"][:, 0] = unit
+    args["keys"][2] = -unit[2] + 0.01 * args["keys"][2]
+    mask = _mask(rng, N, T)
+    mask[:, 0] = True
+    for scale in (True, False):
+        with np.errstate(all="ignore"):
+            got = call("dot_product_attention", student.fn, **args, mask=mask, scale=scale)
+        label = f"scores of size 1e3 of both signs, scale={scale}"
+        context, weights = _pair("dot_product_attention", got)
+        _finite(f"dot_product_attention ({label}): weights", weights)
+        _finite(f"dot_product_attention ({label}): context", context)
+        _compare_attention(
+            "dot_product_attention", label, got, ref.fn(*args.values(), mask=mask, scale=scale), mask
+        )
 
 
 # ------------------------------------------------------------------ additive_attention
 
+
 def _additive_inputs(rng, N, T, S, H, A):
-    return dict(s_prev=normal(rng, N, S), h=normal(rng, N, T, H),
-                Wa=normal(rng, S, A, scale=1 / np.sqrt(S)), Ua=normal(rng, H, A, scale=1 / np.sqrt(H)),
-                va=normal(rng, A, scale=2.0))
+    return dict(
+        s_prev=normal(rng, N, S),
+        h=normal(rng, N, T, H),
+        Wa=normal(rng, S, A, scale=1 / np.sqrt(S)),
+        Ua=normal(rng, H, A, scale=1 / np.sqrt(H)),
+        va=normal(rng, A, scale=2.0),
+    )
 
 
 @suite("additive_attention", "random")
@@ -174,8 +232,9 @@ def _(rng, student, ref):
         got = call("additive_attention", student.fn, **args)
         _compare_attention("additive_attention", f"{label}, mask=None", got, ref.fn(*args.values()))
         got = call("additive_attention", student.fn, **args, mask=mask)
-        _compare_attention("additive_attention", f"{label}, a mask", got,
-                           ref.fn(*args.values(), mask=mask), mask)
+        _compare_attention(
+            "additive_attention", f"{label}, a mask", got, ref.fn(*args.values(), mask=mask), mask
+        )
 
 
 @suite("additive_attention", "edge")

@@ -16,11 +16,20 @@ a wrong formula is off by 1e-2 or more.
 
 Dimensions: N batch, T time, D input, H hidden.
 """
+
 import numpy as np
 
-from rnn_helpers.grading.cases._common import (call, centred_differences, compare, normal, shapes,
-                                               tolerance, unpack)
+from rnn_helpers.grading.cases._common import (
+    EPS,
+    call,
+    compare,
+    normal,
+    shapes,
+    tolerance,
+    unpack,
+)
 from rnn_helpers.grading.registry import assert_close, suite
+from rnn_helpers.reference.gradcheck import numerical_gradient
 
 
 def _gated_params(rng, D, H, gates, biases=1):
@@ -50,15 +59,23 @@ def _scale(num):
 
 
 def _against_differences(fname, label, f, work, names, grads, dout):
-    """Each gradient in `grads` against centred differences of f w.r.t. work[name]."""
+    """Each gradient in `grads` against centred differences of f() w.r.t. work[name].
+
+    f takes no argument: numerical_gradient perturbs work[name] in place and f reads work.
+    """
     for gname, g in grads.items():
-        num = centred_differences(f, work, names[gname], dout)
+        num = numerical_gradient(lambda _: f(), work[names[gname]], dout, eps=EPS)
         g = np.asarray(g)
-        assert_close(f"{fname} ({label}): {gname} against centred differences of your forward",
-                     g.astype(np.float64), num, atol=tolerance(g, _scale(num)))
+        assert_close(
+            f"{fname} ({label}): {gname} against centred differences of your forward",
+            g.astype(np.float64),
+            num,
+            atol=tolerance(g, _scale(num)),
+        )
 
 
 # ----------------------------------------------------------------------------- sigmoid
+
 
 @suite("sigmoid", "random")
 def _(rng, student, ref):
@@ -75,16 +92,16 @@ def _(rng, student, ref):
 def _(rng, student, ref):
     # Values where exp(x) or exp(-x) overflows float64 (|x| > 709), and the
     # range around it; the answers are exactly 0 and 1 to double precision.
-    x = np.array([-1e4, -1000.0, -745.0, -710.0, -40.0, -20.0, 0.0, 20.0, 40.0, 710.0,
-                  745.0, 1000.0, 1e4])
+    x = np.array([-1e4, -1000.0, -745.0, -710.0, -40.0, -20.0, 0.0, 20.0, 40.0, 710.0, 745.0, 1000.0, 1e4])
     x = x[rng.permutation(x.size)].reshape(1, -1)
-    with np.errstate(all="ignore"):   # warnings are not failures; wrong values are
+    with np.errstate(all="ignore"):  # warnings are not failures; wrong values are
         got = call("sigmoid", student.fn, x=x)
     got_arr = np.asarray(got, dtype=np.float64) if np.shape(got) == x.shape else got
     if np.shape(got) == x.shape and not np.all(np.isfinite(got_arr)):
         bad = x[~np.isfinite(got_arr)]
-        raise AssertionError(f"sigmoid returns nan or inf for x = {bad[0]:g}; a stable "
-                             f"sigmoid never divides inf by inf")
+        raise AssertionError(
+            f"sigmoid returns nan or inf for x = {bad[0]:g}; a stable sigmoid never divides inf by inf"
+        )
     assert_close("sigmoid(x) for |x| up to 1e4", got, ref.fn(x), atol=1e-12)
     x32 = np.array([[-200.0, -90.0, 90.0, 200.0]], dtype=np.float32)
     with np.errstate(all="ignore"):
@@ -94,10 +111,12 @@ def _(rng, student, ref):
 
 # ------------------------------------------------------------------------- LSTM forward
 
+
 def _lstm_step_inputs(rng, N, D, H):
     Wx, Wh, b = _gated_params(rng, D, H, 4)
-    return dict(x=normal(rng, N, D), h_prev=normal(rng, N, H, scale=0.8),
-                c_prev=normal(rng, N, H), Wx=Wx, Wh=Wh, b=b)
+    return dict(
+        x=normal(rng, N, D), h_prev=normal(rng, N, H, scale=0.8), c_prev=normal(rng, N, H), Wx=Wx, Wh=Wh, b=b
+    )
 
 
 @suite("lstm_step_forward", "random")
@@ -155,9 +174,11 @@ def _(rng, student, ref):
         args = _lstm_step_inputs(rng, N, D, H)
         dh, dc = normal(rng, N, H), normal(rng, N, H)
         _, _, cache_s = _triple("lstm_step_forward", student.forward(*args.values()))
-        got = unpack("lstm_step_backward",
-                      call("lstm_step_backward", student.fn, dh_next=dh, dc_next=dc,
-                           cache=cache_s), _STEP_GRADS)
+        got = unpack(
+            "lstm_step_backward",
+            call("lstm_step_backward", student.fn, dh_next=dh, dc_next=dc, cache=cache_s),
+            _STEP_GRADS,
+        )
         _, _, cache_r = ref.forward(*args.values())
         want = ref.fn(dh, dc, cache_r)
         for gname, g, w in zip(_STEP_GRADS, got, want):
@@ -168,9 +189,16 @@ def _(rng, student, ref):
         def f():
             h, c, _ = student.forward(*work.values())
             return np.concatenate([np.asarray(h, np.float64), np.asarray(c, np.float64)])
-        _against_differences("lstm_step_backward", label, f, work,
-                             dict(zip(_STEP_GRADS, _STEP_INPUTS)), dict(zip(_STEP_GRADS, got)),
-                             np.concatenate([dh, dc]))
+
+        _against_differences(
+            "lstm_step_backward",
+            label,
+            f,
+            work,
+            dict(zip(_STEP_GRADS, _STEP_INPUTS)),
+            dict(zip(_STEP_GRADS, got)),
+            np.concatenate([dh, dc]),
+        )
 
 
 _SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
@@ -180,8 +208,7 @@ _SEQ_INPUTS = ("x", "h0", "Wx", "Wh", "b")
 def _check_lstm_backward(rng, student, ref, N, T, D, H, dh, label):
     args = _lstm_seq_inputs(rng, N, T, D, H, with_c0=False)
     _, cache_s = _pair("lstm_forward", student.forward(*args.values()))
-    got = unpack("lstm_backward", call("lstm_backward", student.fn, dh=dh, cache=cache_s),
-                  _SEQ_GRADS)
+    got = unpack("lstm_backward", call("lstm_backward", student.fn, dh=dh, cache=cache_s), _SEQ_GRADS)
     _, cache_r = ref.forward(*args.values())
     want = ref.fn(dh, cache_r)
     for gname, g, w in zip(_SEQ_GRADS, got, want):
@@ -190,16 +217,19 @@ def _check_lstm_backward(rng, student, ref, N, T, D, H, dh, label):
 
     def f():
         return student.forward(*work.values())[0]
-    _against_differences("lstm_backward", label, f, work, dict(zip(_SEQ_GRADS, _SEQ_INPUTS)),
-                         dict(zip(_SEQ_GRADS, got)), dh)
+
+    _against_differences(
+        "lstm_backward", label, f, work, dict(zip(_SEQ_GRADS, _SEQ_INPUTS)), dict(zip(_SEQ_GRADS, got)), dh
+    )
 
 
 @suite("lstm_backward", "gradcheck", forward="lstm_forward")
 def _(rng, student, ref):
     for s in shapes(rng, "NTDH", high=4):
         N, T, D, H = s["N"], s["T"], s["D"], s["H"]
-        _check_lstm_backward(rng, student, ref, N, T, D, H, normal(rng, N, T, H),
-                             f"N={N}, T={T}, D={D}, H={H}")
+        _check_lstm_backward(
+            rng, student, ref, N, T, D, H, normal(rng, N, T, H), f"N={N}, T={T}, D={D}, H={H}"
+        )
 
 
 @suite("lstm_backward", "last_step", forward="lstm_forward")
@@ -210,11 +240,13 @@ def _(rng, student, ref):
         N, D, H = 2, 3, 3
         dh = np.zeros((N, T, H))
         dh[:, -1] = normal(rng, N, H)
-        _check_lstm_backward(rng, student, ref, N, T, D, H, dh,
-                             f"only the last of T={T} states has a gradient")
+        _check_lstm_backward(
+            rng, student, ref, N, T, D, H, dh, f"only the last of T={T} states has a gradient"
+        )
 
 
 # ------------------------------------------------------------------------- param count
+
 
 @suite("lstm_param_count", "random")
 def _(rng, student, ref):
@@ -226,14 +258,15 @@ def _(rng, student, ref):
         try:
             ok = float(got) == float(want)
         except (TypeError, ValueError):
-            raise AssertionError(f"lstm_param_count({D}, {H}) returned {got!r}, "
-                                 f"expected a number") from None
+            raise AssertionError(f"lstm_param_count({D}, {H}) returned {got!r}, expected a number") from None
         if not ok:
-            raise AssertionError(f"lstm_param_count(input_size={D}, hidden_size={H}) = {got}, "
-                                 f"expected {want}")
+            raise AssertionError(
+                f"lstm_param_count(input_size={D}, hidden_size={H}) = {got}, expected {want}"
+            )
 
 
 # --------------------------------------------------------------------------------- GRU
+
 
 def _gru_weights(rng, D, H):
     return _gated_params(rng, D, H, 3, biases=2)
@@ -244,8 +277,7 @@ def _(rng, student, ref):
     for s in shapes(rng, "NDH"):
         N, D, H = s["N"], s["D"], s["H"]
         Wx, Wh, bx, bh = _gru_weights(rng, D, H)
-        args = dict(x=normal(rng, N, D), h_prev=normal(rng, N, H, scale=0.8),
-                    Wx=Wx, Wh=Wh, bx=bx, bh=bh)
+        args = dict(x=normal(rng, N, D), h_prev=normal(rng, N, H, scale=0.8), Wx=Wx, Wh=Wh, bx=bx, bh=bh)
         expected, _ = ref.fn(*args.values())
         got, _ = _pair("gru_step_forward", call("gru_step_forward", student.fn, **args))
         compare(f"gru_step_forward (N={N}, D={D}, H={H}): h_next", got, expected)
@@ -256,8 +288,7 @@ def _(rng, student, ref):
     for s in shapes(rng, "NTDH"):
         N, T, D, H = s["N"], s["T"], s["D"], s["H"]
         Wx, Wh, bx, bh = _gru_weights(rng, D, H)
-        args = dict(x=normal(rng, N, T, D), h0=normal(rng, N, H, scale=0.8),
-                    Wx=Wx, Wh=Wh, bx=bx, bh=bh)
+        args = dict(x=normal(rng, N, T, D), h0=normal(rng, N, H, scale=0.8), Wx=Wx, Wh=Wh, bx=bx, bh=bh)
         expected, _ = ref.fn(*args.values())
         got, _ = _pair("gru_forward", call("gru_forward", student.fn, **args))
         compare(f"gru_forward (N={N}, T={T}, D={D}, H={H}): h", got, expected)
