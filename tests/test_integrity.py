@@ -226,49 +226,64 @@ def nbgrader(course, *args):
     return proc
 
 
-@pytest.fixture(scope="module")
-def scores(tmp_path_factory):
-    """student -> {grade_id: score} after one autograde run of every submission."""
+def grade_class(course, course_id, source_nb, fill, students, graded):
+    """Generate `source_nb` in a fresh course, submit one filled release per student, autograde.
+
+    fill(student, grade_id, cell) writes a student's answer into a released cell;
+    returns student -> {grade_id: score} for the grade ids in `graded`. The course
+    uses the one autograde chain (autograde_preprocessors), as every route does.
+    """
     from nbgrader.api import Gradebook
 
-    course = tmp_path_factory.mktemp("course")
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.CourseDirectory.course_id = 'integrity'\n"
+        f"c.CourseDirectory.course_id = {course_id!r}\n"
         "c.Execute.timeout = 120\n"
         "from rnn_helpers.course.preprocessors import autograde_preprocessors\n"
         "c.Autograde.autograde_preprocessors = autograde_preprocessors()\n"
     )
-    source = course / "source" / ASSIGNMENT
+    assignment = course_id
+    source = course / "source" / assignment
     source.mkdir(parents=True)
-    nbformat.write(source_notebook(), source / f"{ASSIGNMENT}.ipynb")
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for student, (solution, _) in STUDENTS.items():
+    nbformat.write(source_nb, source / f"{assignment}.ipynb")
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    for student in students:
         nb = nbformat.from_dict(release)
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id == "softmax":
-                cell.source = (
-                    "def softmax(scores, axis=-1):\n"
-                    "    e = np.exp(scores - scores.max(axis=axis, keepdims=True))\n"
-                    "    return e / e.sum(axis=axis, keepdims=True)\n"
-                )
-            elif grade_id == "rnn_step_forward":
-                cell.source = solution
-            elif grade_id == "lstm_step_forward":
-                cell.source = LSTM_SOLUTIONS.get(student, LSTM)
-        folder = course / "submitted" / student / ASSIGNMENT
+            fill(student, cell.metadata.get("nbgrader", {}).get("grade_id"), cell)
+        folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    nbgrader(course, "autograde", ASSIGNMENT, "--create")
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    nbgrader(course, "autograde", assignment, "--create")
     result = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in STUDENTS:
-            notebook = gb.find_submission(ASSIGNMENT, student).notebooks[0]
-            result[student] = {g.name: g.score for g in notebook.grades if g.name in FULL}
-    yield result
+        for student in students:
+            notebook = gb.find_submission(assignment, student).notebooks[0]
+            result[student] = {g.name: g.score for g in notebook.grades if g.name in graded}
+    return result
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory):
+    """student -> {grade_id: score} after one autograde run of every submission."""
+
+    def fill(student, grade_id, cell):
+        solution = STUDENTS[student][0]
+        if grade_id == "softmax":
+            cell.source = (
+                "def softmax(scores, axis=-1):\n"
+                "    e = np.exp(scores - scores.max(axis=axis, keepdims=True))\n"
+                "    return e / e.sum(axis=axis, keepdims=True)\n"
+            )
+        elif grade_id == "rnn_step_forward":
+            cell.source = solution
+        elif grade_id == "lstm_step_forward":
+            cell.source = LSTM_SOLUTIONS.get(student, LSTM)
+
+    course = tmp_path_factory.mktemp("course")
+    yield grade_class(course, ASSIGNMENT, source_notebook(), fill, STUDENTS, FULL)
     shutil.rmtree(course, ignore_errors=True)
 
 

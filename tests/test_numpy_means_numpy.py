@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_integrity import _meta, nbgrader  # the real-nbgrader helpers (tests/ is on sys.path)
+from test_integrity import _meta, grade_class  # the real-nbgrader helpers (tests/ is on sys.path)
 
 from rnn_helpers import grading, reference
 from rnn_helpers.grading import guards, registry
@@ -595,41 +595,15 @@ def source_notebook():
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
     """student -> {grade_id: score} after one autograde run of every submission."""
-    from nbgrader.api import Gradebook
+
+    def fill(student, grade_id, cell):
+        if grade_id in SOLUTIONS:
+            replaced = STUDENTS[student][0]
+            cell.source = replaced.get(grade_id, SOLUTIONS[grade_id]).replace("    ### BEGIN SOLUTION\n", "")
+            cell.source = cell.source.replace("    ### END SOLUTION\n", "")
 
     course = tmp_path_factory.mktemp("course")
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.CourseDirectory.course_id = 'numpy_only'\n"
-        "c.Execute.timeout = 120\n"
-        "from rnn_helpers.course.preprocessors import autograde_preprocessors\n"
-        "c.Autograde.autograde_preprocessors = autograde_preprocessors()\n"
-    )
-    source = course / "source" / ASSIGNMENT
-    source.mkdir(parents=True)
-    nbformat.write(source_notebook(), source / f"{ASSIGNMENT}.ipynb")
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for student, (replaced, _) in STUDENTS.items():
-        nb = nbformat.from_dict(release)
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in SOLUTIONS:
-                cell.source = replaced.get(grade_id, SOLUTIONS[grade_id]).replace(
-                    "    ### BEGIN SOLUTION\n", ""
-                )
-                cell.source = cell.source.replace("    ### END SOLUTION\n", "")
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    nbgrader(course, "autograde", ASSIGNMENT, "--create")
-    result = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in STUDENTS:
-            notebook = gb.find_submission(ASSIGNMENT, student).notebooks[0]
-            result[student] = {g.name: g.score for g in notebook.grades if g.name in FULL}
-    yield result
+    yield grade_class(course, ASSIGNMENT, source_notebook(), fill, STUDENTS, FULL)
     shutil.rmtree(course, ignore_errors=True)
 
 
