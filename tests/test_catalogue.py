@@ -12,8 +12,9 @@ temporary course, and the gradebook is read back:
   (grade_id starting with "test_<function>") and in no hidden test cell of
   another function: one bug costs one function (rnn_helpers/grading/
   composition.py). Visible test cells run the student's own composition, so
-  a callee's bug may still show in a caller's visible cell: those are counted
-  and printed, not failed;
+  a callee's bug still shows in a caller's visible cell, but visible cells
+  are worth 0 points: a bug that costs points in any cell of another
+  function fails the run;
 - at least 90 % of the bugs are named with their own explanation: a failed
   test cell of the function says "Your output matches a known mistake:
   <the entry's why>" in the autograded notebook (grading/diagnosis.py);
@@ -220,8 +221,8 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
 
     named: student -> {function: [diagnoses]} (grade_catalogue); hidden: the
     grade_ids of test cells with hidden checks (hidden_cells). A bug's points
-    lost in a hidden cell of another function fail the run; in a visible cell
-    of another function they are counted and printed.
+    lost in any cell of another function fail the run (visible cells are
+    worth 0 points, so a caller's failing visible cell costs nothing).
     """
     named = named or {}
     hidden = set(scores["solution"]) if hidden is None else hidden
@@ -236,7 +237,7 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
     functions = sorted({e.function for kind, e in entries.values() if e is not None})
 
     caught_by_fn, total_by_fn, alone_by_fn, named_by_fn = {}, {}, {}, {}
-    visible_leaks = variants_full = n_variants = 0
+    variants_full = n_variants = 0
     for student, (kind, entry) in entries.items():
         if kind == "control":
             continue
@@ -249,8 +250,7 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
             total_by_fn[fn] = total_by_fn.get(fn, 0) + 1
             lost = _lost(sc, fn)
             elsewhere = [gid for gid in lost_all if _owner(gid, functions) != fn]
-            leaks = [gid for gid in elsewhere if gid in hidden]
-            visible_leaks += bool(elsewhere) and not leaks
+            leaks = elsewhere
             name_ok = whys.get(fn, []) == [entry.why] and not any(
                 w for f, ws in whys.items() if f != fn for w in ws
             )
@@ -261,7 +261,7 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
             if lost and not elsewhere:
                 alone_by_fn[fn] = alone_by_fn.get(fn, 0) + 1
             if leaks:
-                failures.append(f"bug costs another function's hidden checks: {fn}: {entry.label}: {leaks}")
+                failures.append(f"bug costs another function's points: {fn}: {entry.label}: {leaks}")
             if name_ok:
                 named_by_fn[fn] = named_by_fn.get(fn, 0) + 1
             lines.append(
@@ -293,8 +293,7 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
 
     header = [
         f"{assignment}: bugs caught {pct(n_caught, n_bugs)}; caught only in their own function "
-        f"{pct(n_alone, n_bugs)} (the others lose points only in a caller's visible cells: "
-        f"{visible_leaks}); named correctly {pct(n_named, n_bugs)}; variants at full marks "
+        f"{pct(n_alone, n_bugs)}; named correctly {pct(n_named, n_bugs)}; variants at full marks "
         f"with no diagnosis {pct(variants_full, n_variants)}"
     ]
     for fn in sorted(total_by_fn):

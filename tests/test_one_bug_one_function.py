@@ -324,3 +324,24 @@ def test_twins_are_reference_code_for_the_tracer_and_reference_values():
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     for name in composition.COURSE_TWINS:
         assert guards.kind_of(getattr(composition, name).__code__.co_filename) == "reference", name
+
+
+@pytest.mark.parametrize("assignment", sorted(TOPICS))
+def test_visible_cells_are_worth_no_points_and_every_function_keeps_its_points_in_hidden_cells(assignment):
+    """A visible cell runs the student's own composition, so a callee's bug fails it too:
+    it must be worth 0 points, with the function's points in cells that lend the twins."""
+    functions = cells.solution_ids(assignment)
+    points = {}
+    for cell in cells.notebook(assignment)["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        gid = meta["grade_id"]
+        kind = "visible" if gid.endswith("_visible") else "hidden"
+        key = (cells.function_of(gid, functions), kind)
+        points[key] = points.get(key, 0) + meta["points"]
+    graded = {fn for fn, _ in points}
+    assert graded, f"{assignment}: no test cells found"
+    for fn in sorted(graded, key=str):
+        assert points.get((fn, "visible"), 0) == 0, f"{assignment}: visible cells of {fn} carry points"
+        assert points.get((fn, "hidden"), 0) > 0, f"{assignment}: {fn} has no points in hidden cells"

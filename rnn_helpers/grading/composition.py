@@ -31,7 +31,8 @@ diagnosis.py, records):
 Step forward and step backward are always swapped together, so the caches a
 swapped forward writes are the ones the swapped backward reads. Visible tests
 keep running the student's own composition, so the student still sees an
-error where it shows.
+error where it shows; they are worth 0 points (the function's points are in
+its hidden cells), so that failure costs the caller nothing.
 
 Delegation: the check runs the student's composition first, under the tracer,
 and a function that calls the reference there fails whatever the attempts
