@@ -14,7 +14,11 @@ defaults, so the imports below must stay simple.
 from pathlib import Path
 
 from rnn_helpers.course.paths import CoursePaths
-from rnn_helpers.course.preprocessors import autograde_preprocessors, generate_preprocessors
+from rnn_helpers.course.preprocessors import (
+    autograde_preprocessors,
+    feedback_preprocessors,
+    generate_preprocessors,
+)
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
@@ -43,3 +47,6 @@ c.Exchange.root = str(_paths.exchange)
 # the kernel for tampering, outputs are capped, leftover processes killed.
 c.GenerateAssignment.preprocessors = generate_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+# Autograde puts each written question's mark scheme back for formgrader's
+# manual grading; feedback pages for students leave it out.
+c.GenerateFeedback.preprocessors = feedback_preprocessors()

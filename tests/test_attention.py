@@ -216,6 +216,92 @@ def test_additive_attention_backward_matches_centred_differences(rng):
         assert rel_error(got, centred_difference(f, args[i].copy(), dcontext)) < 1e-7
 
 
+# ---------------------------------------------------------------- the backward passes students derive
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_masked_softmax_backward_matches_torch_along_every_axis_of_a_3d_array(rng, axis):
+    scores = rng.normal(scale=2.0, size=(3, 4, 5))
+    mask = rng.random((3, 4, 5)) < 0.7
+    mask[0] = mask[:, 0] = mask[..., 0] = True  # no empty slice along any axis
+    dprobs = rng.normal(size=scores.shape)
+    (st_,) = tensors(scores)
+    probs_t = torch.softmax(st_.masked_fill(~torch.tensor(mask), -math.inf), dim=axis)
+    (expected,) = autograd([(probs_t, dprobs)], [st_])
+    got = masked_softmax_backward(dprobs, masked_softmax(scores, mask, axis=axis), axis=axis)
+    assert max_abs(got, expected) < 1e-12  # float64 rounding only
+    assert np.all(got[~mask] == 0.0)
+
+
+def test_a_single_kept_position_passes_no_gradient_to_the_scores(rng):
+    # Its weight is 1 whatever the scores, so only its value (dot-product) or its
+    # encoder state through the context (additive) receives a gradient.
+    N, T = 2, 4
+    mask = np.zeros((N, T), dtype=bool)
+    mask[0, 1] = mask[1, 3] = True
+    dcontext, dweights = rng.normal(size=(N, 3)), rng.normal(size=(N, T))
+    query, keys, values = rng.normal(size=(N, 2)), rng.normal(size=(N, T, 2)), rng.normal(size=(N, T, 3))
+    dquery, dkeys, dvalues = dot_product_attention_backward(
+        dcontext, query, keys, values, mask, dweights=dweights
+    )
+    assert max_abs(dquery, np.zeros_like(dquery)) < 1e-15 and max_abs(dkeys, np.zeros_like(dkeys)) < 1e-15
+    assert max_abs(dvalues[mask], dcontext) < 1e-15
+    args = additive_case(rng, N, T, 2, 3, 2)
+    ds_prev, dh, dWa, dUa, dva = additive_attention_backward(dcontext, *args, mask, dweights=dweights)
+    for g in (ds_prev, dWa, dUa, dva):
+        assert max_abs(g, np.zeros_like(g)) < 1e-15
+    assert max_abs(dh[mask], dcontext) < 1e-15 and np.all(dh[~mask] == 0.0)
+
+
+def test_additive_attention_backward_of_an_empty_row_is_zero_without_warnings(rng):
+    args = additive_case(rng, 3, 4, 2, 3, 2)
+    mask = random_mask(rng, 3, 4, empty_row=True)
+    with strict():
+        ds_prev, dh, *_ = additive_attention_backward(
+            rng.normal(size=(3, 3)), *args, mask, dweights=rng.normal(size=(3, 4))
+        )
+    assert np.all(ds_prev[0] == 0.0) and np.all(dh[0] == 0.0)
+    assert np.all(np.isfinite(ds_prev)) and np.all(np.isfinite(dh))
+
+
+_SOFTMAX_BACKWARD_DIAGONAL_ONLY = """
+def masked_softmax_backward(dprobs, probs, axis=-1):
+    return probs * dprobs
+"""
+_DOT_BACKWARD_UNSCALED = """
+def dot_product_attention_backward(dcontext, query, keys, values, mask=None, scale=True, dweights=None):
+    _, weights = dot_product_attention(query, keys, values, mask, scale)
+    dvalues = weights[:, :, None] * dcontext[:, None, :]
+    dw = np.einsum("nv,ntv->nt", dcontext, values)
+    if dweights is not None:
+        dw = dw + dweights
+    dscores = masked_softmax_backward(dw, weights, axis=1)
+    return np.einsum("nt,ntk->nk", dscores, keys), dscores[:, :, None] * query[:, None, :], dvalues
+"""
+
+
+@pytest.mark.parametrize(
+    "function,source,failing",
+    [
+        (None, None, set()),
+        ("masked_softmax_backward", _SOFTMAX_BACKWARD_DIAGONAL_ONLY, {"masked_softmax_backward"}),
+        ("dot_product_attention_backward", _DOT_BACKWARD_UNSCALED, {"dot_product_attention_backward"}),
+    ],
+)
+def test_backward_suites_pass_the_solution_and_fail_a_planted_mistake_in_its_own_cells_only(
+    function, source, failing
+):
+    """The hidden cells of the three backwards, run as the notebook runs them (notebook_cells)."""
+    import notebook_cells as cells
+
+    space = cells.namespace("04_attention", {function: source} if function else None)
+    results = cells.grade("04_attention", space, lambda gid: "_backward_" in gid)
+    assert len(results) == 6, sorted(results)  # gradcheck and edge cells of each backward
+    ids = cells.solution_ids("04_attention")
+    failed = {cells.function_of(gid, ids) for gid, error in results.items() if error is not None}
+    assert failed == failing, {gid: str(e)[:200] for gid, e in results.items() if e is not None}
+
+
 # ---------------------------------------------------------------- properties
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 5), st.integers(1, 5))

@@ -89,6 +89,8 @@ def _config(course):
         "c.CourseDirectory.root = '.'\n"
         "c.CourseDirectory.db_url = 'sqlite:///gradebook.db'\n"
         "c.Execute.timeout = 120\n"
+        # Two graders share two cores: a kernel can take over the default 60 s to answer.
+        "c.Execute.startup_timeout = 180\n"
         # Test cells are restored from the gradebook; a deleted one still counts.
         "c.OverwriteCells.add_missing_cells = True\n"
     )
@@ -201,12 +203,13 @@ def hidden_cells(assignment):
     }
 
 
-def _lost(scores, function):
-    """Test cells of `function` that did not get full marks."""
+def _lost(scores, function, functions):
+    """Test cells of `function` that did not get full marks (test_masked_softmax_backward_*
+    belongs to masked_softmax_backward, not to masked_softmax: _owner)."""
     return [
         gid
         for gid, (score, mx) in scores.items()
-        if gid.startswith(f"test_{function}") and (score is None or score < mx)
+        if _owner(gid, functions) == function and (score is None or score < mx)
     ]
 
 
@@ -248,7 +251,7 @@ def evaluate(topic, assignment, entries, scores, named=None, hidden=None):
         if kind == "bug":
             fn = entry.function
             total_by_fn[fn] = total_by_fn.get(fn, 0) + 1
-            lost = _lost(sc, fn)
+            lost = _lost(sc, fn, functions)
             elsewhere = [gid for gid in lost_all if _owner(gid, functions) != fn]
             leaks = elsewhere
             name_ok = whys.get(fn, []) == [entry.why] and not any(

@@ -6,7 +6,13 @@ import torch
 import torch.nn.functional as F
 from oracle import centred_difference, max_abs
 
-from rnn_helpers.reference.char_rnn import PARAM_SHAPES, char_rnn_loss, sample_chars
+from rnn_helpers.reference.char_rnn import (
+    PARAM_SHAPES,
+    bigram_baseline,
+    char_rnn_loss,
+    sample_chars,
+    train_char_rnn,
+)
 
 FWD_TOL, BWD_TOL, NUM_TOL = 1e-10, 1e-9, 1e-8  # float64 throughout
 
@@ -275,3 +281,121 @@ def test_sample_chars_rejects_bad_arguments(rng, kwargs, message):
     args = dict(params=make_params(rng), start_idx=0, n=3, temperature=1.0, rng=None) | kwargs
     with pytest.raises(ValueError, match=message):
         sample_chars(**args)
+
+
+# ------------------------------------------------------------------ bigram baseline and training loop
+
+
+def brute_force_bigram(train, val, V, alpha):
+    """The bigram model's mean validation cross-entropy, by counting pairs in Python dicts."""
+    counts = {}
+    for a, b in zip(train[:-1].tolist(), train[1:].tolist()):
+        counts[a, b] = counts.get((a, b), 0) + 1
+    total = 0.0
+    for a, b in zip(val[:-1].tolist(), val[1:].tolist()):
+        row = sum(counts.get((a, c), 0) + alpha for c in range(V))
+        total -= np.log((counts.get((a, b), 0) + alpha) / row)
+    return total / (len(val) - 1)
+
+
+@pytest.mark.parametrize("V,L,M,alpha", [(5, 80, 30, 1.0), (3, 2, 5, 0.5), (1, 10, 3, 1.0), (7, 1, 2, 2.0)])
+def test_bigram_baseline_matches_counting_pairs_by_hand(rng, V, L, M, alpha):
+    train, val = rng.integers(0, V, size=L), rng.integers(0, V, size=M)
+    assert abs(bigram_baseline(train, val, V, alpha) - brute_force_bigram(train, val, V, alpha)) < 1e-12
+
+
+def test_bigram_baseline_tends_to_ln_v_as_alpha_grows(rng):
+    train, val = rng.integers(0, 6, size=50), rng.integers(0, 6, size=20)
+    assert abs(bigram_baseline(train, val, 6, alpha=1e9) - np.log(6)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"alpha": 0.0}, "alpha must be a number > 0"),
+        ({"V": 0}, "V must be a positive integer"),
+        ({"val_idx": np.array([1])}, "val_idx has 1 indices"),
+        ({"train_idx": np.array([0, 9])}, "train_idx"),
+        ({"train_idx": np.zeros((2, 2), dtype=int)}, "1-D integer array"),
+    ],
+)
+def test_bigram_baseline_rejects_bad_arguments(kwargs, message):
+    args = {"train_idx": np.array([0, 1, 2]), "val_idx": np.array([1, 2]), "V": 3, "alpha": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        bigram_baseline(**args)
+
+
+def torch_training(p, data, N, T, steps, lr, max_norm):
+    """The loop of train_char_rnn in torch: detached state, clip_grad_norm_, torch.optim.Adam (float64)."""
+    model = TorchCharRNN(p)
+    model.rnn.bias_hh_l0.requires_grad_(False)  # ours has one bias: keep torch's second at zero
+    params = [q for q in model.parameters() if q.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    L_row = len(data) // N
+    streams = torch.tensor(data[: N * L_row].reshape(N, L_row))
+    H = p["Wh"].shape[0]
+    h, pos, losses = torch.zeros(N, H, dtype=torch.float64), 0, []
+    for _ in range(steps):
+        if pos + T + 1 > L_row:
+            pos, h = 0, torch.zeros(N, H, dtype=torch.float64)
+        scores, h = model(streams[:, pos : pos + T], h)
+        loss = F.cross_entropy(
+            scores.reshape(-1, scores.shape[-1]), streams[:, pos + 1 : pos + T + 1].reshape(-1)
+        )
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+        opt.step()
+        losses.append(loss.item())
+        h = h.detach()  # truncated BPTT: the state goes on, the gradient stops
+        pos += T
+    with torch.no_grad():
+        trained = {
+            "W_embed": model.embed.weight.numpy().copy(),
+            "Wx": model.rnn.weight_ih_l0.numpy().T.copy(),
+            "Wh": model.rnn.weight_hh_l0.numpy().T.copy(),
+            "b": model.rnn.bias_ih_l0.numpy().copy(),
+            "W_out": model.out.weight.numpy().T.copy(),
+            "b_out": model.out.bias.numpy().copy(),
+        }
+    return trained, np.array(losses)
+
+
+@pytest.mark.parametrize("N,T,L,steps", [(2, 4, 26, 9), (1, 3, 10, 7), (3, 1, 12, 5)])
+def test_train_char_rnn_matches_the_same_loop_in_torch(rng, N, T, L, steps):
+    p = make_params(rng, V=5, D=3, H=4)
+    data = rng.integers(0, 5, size=L)
+    saved = {k: v.copy() for k, v in p.items()}
+    trained, losses = train_char_rnn(p, data, N, T, steps, lr=0.05, max_norm=0.3)
+    want, want_losses = torch_training(p, data, N, T, steps, lr=0.05, max_norm=0.3)
+    assert all(np.array_equal(p[k], saved[k]) for k in p), "the caller's params changed"
+    assert losses.shape == (steps,) and max_abs(losses, want_losses) < 1e-9
+    for k in PARAM_SHAPES:
+        assert max_abs(trained[k], want[k]) < 1e-9, k
+
+
+def test_train_char_rnn_carries_the_state_between_chunks(rng):
+    # With lr = 0 nothing changes, so the losses are those of the chunks read with the carried state.
+    p = make_params(rng, V=5, D=3, H=4)
+    data = rng.integers(0, 5, size=13)
+    _, losses = train_char_rnn(p, data, 1, 4, 3, lr=0.0, max_norm=1.0)
+    h = np.zeros((1, 4))
+    for k, pos in enumerate((0, 4, 8)):
+        loss, _, h = char_rnn_loss(p, data[None, pos : pos + 4], data[None, pos + 1 : pos + 5], h)
+        assert abs(losses[k] - loss) < 1e-12
+
+
+def test_train_char_rnn_beats_the_bigram_baseline_on_names():
+    from rnn_helpers.grading.cases.bptt import _names_streams, char_params
+
+    train, val, V = _names_streams()
+    p = char_params(np.random.default_rng(0), V, 16, 48)
+    trained, losses = train_char_rnn(p, train, 32, 16, 100, lr=1e-2, max_norm=1.0)
+    val_loss = char_rnn_loss(trained, val[None, :-1], val[None, 1:], np.zeros((1, 48)))[0]
+    assert losses[-10:].mean() < losses[:10].mean()
+    assert val_loss < bigram_baseline(train, val, V) - 0.05
+
+
+def test_train_char_rnn_rejects_text_shorter_than_a_chunk(rng):
+    with pytest.raises(ValueError, match="a chunk needs seq_len"):
+        train_char_rnn(make_params(rng), np.arange(5) % 7, batch_size=2, seq_len=3, steps=1)

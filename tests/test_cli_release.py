@@ -79,3 +79,22 @@ def test_check_reports_wrong_solution_and_test_that_passes_without_answer(releas
     assert status == 1
     assert 'solution fails its test: """double doubles fixed inputs."""' in out
     assert 'test passes without a solution: """checks nothing."""' in out
+
+
+def test_validation_counts_visible_tests_worth_zero_points(released, tmp_path):
+    """nbgrader's Validator alone calls a 0-point test passed whatever it does."""
+    paths, _, _ = released
+    bad = make_course(tmp_path, solutions_from=paths.solutions)
+    nb = nbformat.read(bad.solutions / TINY / f"{TINY}.ipynb", as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "test_add_one_visible":  # passes without an answer
+            cell.source, meta["points"] = '"""checks nothing, 0 points."""\nassert True', 0
+        if meta.get("grade_id") == "test_double_visible":  # fails with the solution
+            cell.source, meta["points"] = '"""wrong on purpose, 0 points."""\nassert double(1) == 3', 0
+    nbformat.write(nb, bad.solutions / TINY / f"{TINY}.ipynb")
+    assert run(bad, "--no-validate")[0] == 0
+    status, out = run(bad, "--check")
+    assert status == 1
+    assert 'test passes without a solution: """checks nothing, 0 points."""' in out
+    assert 'solution fails its test: """wrong on purpose, 0 points."""' in out

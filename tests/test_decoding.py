@@ -1,11 +1,13 @@
-"""Greedy and beam-search decoding against brute-force enumeration of every sequence."""
+"""The attention decoder step against torch autograd's forward (float64, copied weights);
+greedy and beam-search decoding against brute-force enumeration of every sequence."""
 
 import itertools
 
 import numpy as np
 import pytest
+import torch
 
-from rnn_helpers.reference.decoding import beam_search, greedy_decode
+from rnn_helpers.reference.decoding import attention_decoder_step, beam_search, greedy_decode
 
 V, END, START = 4, 0, 4  # tokens 0..3, token 0 ends a sequence; START = 4 is only ever an input
 TOL = 1e-12  # the same float64 log-probabilities summed on both sides
@@ -191,3 +193,138 @@ def test_decoders_reject_bad_arguments(kwargs, message):
         args.pop("beam_width")
         with pytest.raises(ValueError, match=message):
             greedy_decode(**args)
+
+
+# ------------------------------------------------------------------ attention_decoder_step
+
+
+def decoder_params(rng, V, E, H, S, A, scale=1.0):
+    """Random weights of attention_decoder_step, float64."""
+    shapes = dict(
+        W_embed=(V, E),
+        Wa=(S, A),
+        Ua=(H, A),
+        va=(A,),
+        Wx=(E + H, S),
+        Ws=(S, S),
+        b=(S,),
+        W_out=(S + H, V),
+        b_out=(V,),
+    )
+    return {k: scale * rng.standard_normal(shape) / np.sqrt(shape[0]) for k, shape in shapes.items()}
+
+
+def torch_decoder_step(y_prev, s_prev, h, params, mask):
+    """The same step written with torch operations, in float64: the independent truth."""
+    p = {k: torch.tensor(v, dtype=torch.float64) for k, v in params.items()}
+    s_prev, h = torch.tensor(s_prev, dtype=torch.float64), torch.tensor(h, dtype=torch.float64)
+    scores = torch.tanh((s_prev @ p["Wa"])[:, None, :] + h @ p["Ua"]) @ p["va"]  # (N, T)
+    if mask is not None:
+        keep = torch.tensor(mask)
+        empty = ~keep.any(dim=1, keepdim=True)
+        scores = scores.masked_fill(~keep, -torch.inf).masked_fill(empty, 0.0)
+        weights = torch.softmax(scores, dim=1).masked_fill(empty, 0.0)
+    else:
+        weights = torch.softmax(scores, dim=1)
+    context = torch.einsum("nt,nth->nh", weights, h)
+    x = torch.cat([torch.nn.functional.embedding(torch.tensor(y_prev), p["W_embed"]), context], dim=1)
+    s_next = torch.tanh(x @ p["Wx"] + s_prev @ p["Ws"] + p["b"])
+    logits = torch.cat([s_next, context], dim=1) @ p["W_out"] + p["b_out"]
+    return [t.numpy() for t in (torch.log_softmax(logits, dim=1), s_next, weights)]
+
+
+@pytest.mark.parametrize(
+    "N, T, V, E, H, S, A", [(1, 1, 1, 1, 1, 1, 1), (3, 5, 7, 4, 6, 5, 3), (2, 4, 3, 2, 3, 4, 5)]
+)
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_attention_decoder_step_matches_torch(N, T, V, E, H, S, A, with_mask):
+    rng = np.random.default_rng(N * 100 + T)
+    params = decoder_params(rng, V, E, H, S, A)
+    y_prev, s_prev, h = (
+        rng.integers(0, V, size=N),
+        rng.standard_normal((N, S)),
+        rng.standard_normal((N, T, H)),
+    )
+    mask = None
+    if with_mask:
+        mask = rng.random((N, T)) < 0.6
+        mask[0] = False  # a row with nothing to attend to: context 0, weights 0
+    got = attention_decoder_step(y_prev, s_prev, h, params, mask)
+    want = torch_decoder_step(y_prev, s_prev, h, params, mask)
+    for name, g, w in zip(("log_probs", "s_next", "weights"), got, want):
+        assert g.dtype == np.float64 and g.shape == w.shape, name
+        np.testing.assert_allclose(g, w, rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_attention_decoder_step_is_stable_for_huge_scores_and_keeps_float32():
+    rng = np.random.default_rng(7)
+    params = decoder_params(rng, 6, 3, 4, 5, 2, scale=1.0)
+    params["W_out"] = params["W_out"] * 1e4  # scores of size 1e3-1e4: a naive exp overflows
+    y_prev, s_prev, h = np.array([0, 5]), rng.standard_normal((2, 5)), rng.standard_normal((2, 3, 4))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        log_probs, _, _ = attention_decoder_step(y_prev, s_prev, h, params)
+    want = torch_decoder_step(y_prev, s_prev, h, params, None)[0]
+    np.testing.assert_allclose(log_probs, want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(np.log(np.exp(log_probs).sum(axis=1)), 0.0, atol=1e-12)
+    p32 = {k: v.astype(np.float32) for k, v in decoder_params(rng, 6, 3, 4, 5, 2).items()}
+    out = attention_decoder_step(y_prev, s_prev.astype(np.float32), h.astype(np.float32), p32)
+    assert [o.dtype for o in out] == [np.float32] * 3
+
+
+def test_attention_decoder_step_leaves_its_inputs_alone():
+    rng = np.random.default_rng(3)
+    params = decoder_params(rng, 4, 2, 3, 3, 2)
+    y_prev, s_prev, h = np.array([1, 3]), rng.standard_normal((2, 3)), rng.standard_normal((2, 5, 3))
+    mask = np.array([[True, True, False, False, False], [True] * 5])
+    saved = [a.copy() for a in (y_prev, s_prev, h, mask, *params.values())]
+    attention_decoder_step(y_prev, s_prev, h, params, mask)
+    for a, b in zip(saved, (y_prev, s_prev, h, mask, *params.values())):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(y_prev=np.array([0.0, 1.0])), "y_prev must hold integers"),
+        (dict(y_prev=np.array([0, 4])), r"outside \[0, V\)"),
+        (dict(s_prev=np.zeros((2, 4))), "s_prev has shape"),
+        (dict(Wx=np.zeros((4, 3))), "Wx has shape"),
+        (dict(W_out=np.zeros((5, 4))), "W_out has shape"),
+        (dict(mask=np.ones((2, 4), dtype=bool)), "mask has shape"),
+        (dict(drop="va"), "missing"),
+    ],
+)
+def test_attention_decoder_step_rejects_bad_arguments(change, message):
+    rng = np.random.default_rng(0)
+    params = decoder_params(rng, 4, 2, 3, 3, 2)
+    args = dict(y_prev=np.array([0, 3]), s_prev=np.zeros((2, 3)), h=np.zeros((2, 5, 3)), mask=None)
+    for k, v in change.items():
+        if k == "drop":
+            params.pop(v)
+        elif k in params:
+            params[k] = v
+        else:
+            args[k] = v
+    with pytest.raises(ValueError, match=message):
+        attention_decoder_step(args["y_prev"], args["s_prev"], args["h"], params, args["mask"])
+
+
+def test_beam_search_over_the_attention_decoder_finds_a_sequence_at_least_as_probable_as_greedy():
+    rng = np.random.default_rng(11)
+    V, END, START_TOKEN, max_len = 5, 0, 4, 4
+    params = decoder_params(rng, V, 3, 4, 4, 3, scale=2.0)
+    h = rng.standard_normal((1, 6, 4))
+
+    def step_fn(state, token):
+        s = np.zeros((1, 4)) if state is None else state
+        log_probs, s_next, _ = attention_decoder_step(np.array([token]), s, h, params)
+        return log_probs[0], s_next
+
+    greedy = greedy_decode(step_fn, START_TOKEN, END, max_len)
+    tokens, log_prob = beam_search(step_fn, START_TOKEN, END, 3, max_len)
+    prev, state, greedy_lp = START_TOKEN, None, 0.0
+    for tok in greedy:
+        log_probs, state = step_fn(state, prev)
+        greedy_lp, prev = greedy_lp + log_probs[tok], tok
+    assert log_prob >= greedy_lp - 1e-12
+    assert beam_search(step_fn, START_TOKEN, END, 1, max_len)[0] == greedy

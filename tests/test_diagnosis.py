@@ -297,3 +297,26 @@ def test_feedback_opens_with_points_status_and_diagnosis_per_function():
     # Generating the feedback again replaces the summary instead of adding a second one.
     again = feedback.insert_summary(out, feedback.summary_html(rows, named_by))
     assert again.count(feedback.SUMMARY_ID) == 1
+
+
+def test_a_right_answer_the_reference_cannot_check_gets_no_diagnosis_in_a_visible_test(capsys):
+    """A cache in the student's own layout (idx, W) that the twin cannot read: a mistake that gives the
+    right answer on these inputs (one token repeated) must not be named, since nothing says it is wrong."""
+    idx, W, dout = np.array([[1, 1]]), np.zeros((3, 2)), np.ones((1, 2, 2))
+
+    def embedding_backward(dout, cache):
+        idx, W = cache
+        dW = np.zeros_like(W)
+        np.add.at(dW, idx, dout)
+        return dW
+
+    inputs = (dout, (idx, W))
+    right = embedding_backward(*inputs)
+    call = diagnosis.Call(inputs, {}, right, None)
+    # After a failed hidden check (the answer known to be wrong) the same evidence is enough ...
+    assert diagnosis.name_mistake("embedding_backward", [call]) is not None
+    # ... but a visible test does not know, so it says nothing.
+    assert diagnosis.diagnose_call("embedding_backward", right, inputs) is None
+    returned = grading.visible("embedding_backward", embedding_backward, *inputs)
+    assert np.array_equal(returned, right)
+    assert MARKER not in capsys.readouterr().out

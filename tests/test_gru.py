@@ -1,7 +1,9 @@
-"""The GRU reference against torch.nn.GRU / GRUCell / torch.gru_cell and centred differences."""
+"""The GRU reference against torch.nn.GRU / GRUCell / torch.gru_cell and centred differences,
+and assignment 03's GRU solution and the grader's course twins against them."""
 
 import re
 
+import notebook_cells as cells
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from oracle import autograd, centred_difference, max_abs, tensors
 from strictness import strict
 
+from rnn_helpers.grading import composition, guards
 from rnn_helpers.reference.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 
 # Forward and backward against torch float64; centred differences (eps 1e-6)
@@ -367,3 +370,56 @@ def test_gru_backward_errors_name_the_upstream_gradient(rng):
         ValueError, match=re.escape("gru_step_backward: dh_next has dtype int64, expected float32 or float64")
     ):
         gru_step_backward(np.zeros((3, 6), dtype=np.int64), step_cache)
+
+
+# ------------------------------------------- assignment 03's solution and the grader's course twins
+# The twins (grading/composition.py) lend the reference's values in the cache layout of the
+# solution notebook, so that a student's backward reading that layout can be judged apart from
+# the student's forward; both must agree with torch to float64 rounding.
+
+
+def test_solution_gru_backward_matches_torch_autograd(rng):
+    solution = cells.namespace("03_lstm_gru")
+    p = params(rng, N=2, T=4, D=3, H=3)
+    h, cache = solution["gru_forward"](**p)
+    dh = rng.standard_normal(h.shape)
+    out, expected = torch_sequence_grads(p, dh)
+    assert max_abs(h, out) < FWD_TOL
+    for name, mine, theirs in zip(NAMES, solution["gru_backward"](dh, cache), expected):
+        assert max_abs(mine, theirs) < BWD_TOL, name
+
+
+def test_gru_course_twins_keep_the_solution_cache_layout_and_its_gradients(rng):
+    solution = cells.namespace("03_lstm_gru")
+    p = params(rng, N=3, T=4, D=2, H=3)
+    args = step_args(p)
+    h_s, cache_s = solution["gru_step_forward"](*args)
+    h_t, cache_t = composition.gru_step_forward(*args)
+    assert len(cache_t) == len(cache_s) == 8
+    for got, want in zip((h_t, *cache_t), (h_s, *cache_s)):
+        assert max_abs(got, want) < 1e-12
+    dh = rng.standard_normal(h_s.shape)
+    for got, want in zip(
+        composition.gru_step_backward(dh, cache_t), solution["gru_step_backward"](dh, cache_s)
+    ):
+        assert max_abs(got, want) < 1e-12
+
+    h_s, caches_s = solution["gru_forward"](**p)
+    h_t, caches_t = composition.gru_forward(**p)
+    assert max_abs(h_t, h_s) < 1e-12
+    assert len(caches_t) == len(caches_s) == 4
+    for step_t, step_s in zip(caches_t, caches_s):
+        assert len(step_t) == len(step_s)
+        for got, want in zip(step_t, step_s):
+            assert max_abs(got, want) < 1e-12
+    dh = rng.standard_normal(h_s.shape)
+    for name, got, want in zip(
+        NAMES, composition.gru_backward(dh, caches_t), solution["gru_backward"](dh, caches_s)
+    ):
+        assert max_abs(got, want) < 1e-12, name
+
+
+def test_gru_course_twins_count_as_reference_code_for_the_delegation_guard():
+    for name in ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"):
+        assert name in composition.COURSE_TWINS
+        assert guards.kind_of(getattr(composition, name).__code__.co_filename) == "reference", name

@@ -10,7 +10,8 @@ screenshot in screenshots/hub_*.png. The hub, its proxy and every server are
 stopped at the end, also when a step fails.
 
 Truth: the points of assignment 01 (its release's metadata), the instructor's
-solution (typed into every stub by alice) and the stub (bob) with no tests passing.
+solution (typed into every stub by alice: every autograded point, its written
+questions not yet graded by hand) and the stub (bob) with no tests passing.
 """
 
 import re
@@ -61,9 +62,13 @@ STEPS = {
 
 
 def max_points():
-    """Total points of the assignment, from the release's cell metadata."""
+    """(autograded points, all points) of the assignment, from the release's cell
+    metadata: its written questions (task cells) are graded by hand, so even the
+    instructor's solution has only the autograded points until a grader scores them."""
     nb = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    return sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    every = sum(m.get("points", 0) for m in meta)
+    return every - sum(m.get("points", 0) for m in meta if m.get("task")), every
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +184,7 @@ def test_class_cycle_release_fetch_submit_grade_feedback_and_formgrader(browser,
 
 def class_cycle(hub, pages, shots):
     started = time.monotonic()
-    full = float(max_points())
+    auto, full = map(float, max_points())
 
     # Everyone logs in; the three servers start together.
     for name, page in pages.items():
@@ -257,10 +262,10 @@ def class_cycle(hub, pages, shots):
     report = run_step(teacher, 4, "grades out:")
     shots(teacher, "hub_11_instructor_report")
     totals = report_totals(report)
-    assert totals == {"alice": (full, full), "bob": (0.0, full)}, report
+    assert totals == {"alice": (auto, full), "bob": (0.0, full)}, report
 
     # 6. Each student fetches their feedback and sees their own score, never the other's.
-    mine = {"alice": f"{full} / {full}", "bob": f"0.0 / {full}"}
+    mine = {"alice": f"{auto} / {full}", "bob": f"0.0 / {full}"}
     for name, other in (("alice", "bob"), ("bob", "alice")):
         page = pages[name]
         panel = assignment_list(page)

@@ -14,7 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from rnn_helpers import cli
-from rnn_helpers.course import autograde, samples
+from rnn_helpers.course import autograde, report, samples
 from rnn_helpers.course.tiny import TINY, class_from, released_tiny_course
 
 CLASS = {
@@ -91,3 +91,39 @@ def test_feedback_per_student_including_why_a_notebook_failed(reported):
         assert "test_add_one_visible" in page
     assert "kernel died" in (paths.feedback / "crash" / TINY / f"{TINY}.html").read_text()
     assert "not submitted" in (paths.feedback / "absent" / TINY / f"{TINY}.html").read_text()
+
+
+def test_table_shows_written_questions_apart_from_autograded_points():
+    """A question is '?' until graded by hand; the student's status says so."""
+
+    def row(student, function, kind, score, max_score, status):
+        return {
+            "student": student,
+            "assignment": "A",
+            "notebook": "A",
+            "function": function,
+            "kind": kind,
+            "score": score,
+            "max_score": max_score,
+            "status": status,
+            "reason": "",
+            "worker": "local",
+            "seconds": 1.0,
+        }
+
+    rows = [
+        row("ann", "f", "autograded", 3.0, 3.0, "graded"),
+        row("ann", "q_a", "written", None, 2.0, report.NEEDS_MANUAL),
+        row("ann", "q_b", "written", 1.0, 2.0, "graded"),
+        row("bob", "f", "autograded", 1.0, 3.0, "graded"),
+        row("bob", "q_a", "written", 2.0, 2.0, "graded"),
+        row("bob", "q_b", "written", 0.0, 2.0, "graded"),
+        row("cid", "f", "autograded", None, 3.0, "failed"),
+        row("cid", "q_a", "written", None, 2.0, "failed"),
+        row("cid", "q_b", "written", None, 2.0, "failed"),
+    ]
+    cells = {l.split()[0]: l.split()[1:] for l in report.table(rows).splitlines()[2:]}
+    assert cells["ann"][:6] == ["4/7", "1+?/4", "3/3", "?/2", "1/2", "needs"]
+    assert cells["bob"][:6] == ["3/7", "2/4", "1/3", "2/2", "0/2", "graded"]
+    assert cells["cid"][:3] == ["FAILED", "FAILED", "FAILED"]
+    assert report.manual_lines(rows) == ["ann / A: q_a"]

@@ -8,7 +8,10 @@ Every page opens with a summary: one row per function with its points, its
 status (full, partial, 0, or failed to grade) and the diagnosis, the known
 mistake a failing test cell named ("Your output matches a known mistake:
 ...", rnn_helpers/grading/diagnosis.py), read from the cell's error output in
-the autograded notebook.
+the autograded notebook; then one row per written question, "to be graded by
+hand" until a grader scores it in formgrader (feedback generated after that
+shows its points). The mark scheme is not in the pages: the course config
+runs ClearTaskMarkScheme in generate_feedback (preprocessors.feedback_preprocessors).
 """
 
 import html
@@ -27,6 +30,7 @@ STATUS_COLOURS = {
     "partial": "#e9c46a",
     "0": "#e76f51",
     "failed to grade": "#6c757d",
+    "to be graded by hand": "#219ebc",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
 
@@ -56,8 +60,11 @@ def feedback(paths, students=None, assignments=None):
     return sorted(paths.feedback.glob("*/*/*.html"))
 
 
-def status_of(score, max_score, failed=False):
-    """'full', 'partial', '0' or 'failed to grade' for a function's points."""
+def status_of(score, max_score, failed=False, by_hand=False):
+    """'full', 'partial', '0', 'failed to grade' or (a written answer not yet
+    graded, by_hand) 'to be graded by hand' for a function's or question's points."""
+    if by_hand:
+        return "to be graded by hand"
     if failed or score is None:
         return "failed to grade"
     if score >= max_score:
@@ -97,11 +104,18 @@ def diagnoses(nb, functions):
 
 
 def summary_html(rows, named):
-    """The summary table: rows [{function, score, max_score, status}], named {function: [diagnosis]}."""
+    """The summary table: rows [{function, score, max_score, status, kind}] (report.gather's;
+    kind "written" for a question), named {function: [diagnosis]}."""
     body = []
     for row in rows:
-        status = status_of(row["score"], row["max_score"], row["status"] == "failed")
-        points = "" if status == "failed to grade" else f"{row['score']:g} / {row['max_score']:g}"
+        by_hand = row["status"] == report.NEEDS_MANUAL
+        status = status_of(row["score"], row["max_score"], row["status"] == "failed", by_hand)
+        if status == "failed to grade":
+            points = ""
+        elif by_hand:
+            points = f"? / {row['max_score']:g}"
+        else:
+            points = f"{row['score']:g} / {row['max_score']:g}"
         why = "<br>".join(html.escape(w) for w in named.get(row["function"], []))
         body.append(
             f"<tr><td><code>{html.escape(row['function'])}</code></td><td>{points}</td>"
@@ -110,7 +124,7 @@ def summary_html(rows, named):
     return (
         f"<div id='{SUMMARY_ID}' style='margin:1em;font-family:sans-serif'>"
         "<h2>Summary</h2><table style='border-collapse:collapse' border='1' cellpadding='4'>"
-        "<tr><th>function</th><th>points</th><th>status</th><th>diagnosis</th></tr>"
+        "<tr><th>function or question</th><th>points</th><th>status</th><th>diagnosis</th></tr>"
         + "".join(body)
         + "</table></div>"
     )

@@ -97,9 +97,20 @@ def _tests(nb):
     return out
 
 
+def _questions(nb):
+    """{grade_id: source} of the written questions (nbgrader task cells)."""
+    return {
+        c.metadata["nbgrader"].get("grade_id"): c.source
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("task")
+    }
+
+
 def compare_tests(nb, release):
-    """Notes on test cells of `nb` that differ from the release (one per kind)."""
+    """Notes on test cells and written questions of `nb` that differ from the release (one per kind)."""
     got, want = _tests(nb), _tests(release)
+    asked, given = _questions(release), _questions(nb)
+    changed = [gid for gid in asked if given.get(gid, "").strip() != asked[gid].strip()]
     deleted = [gid for gid in want if gid not in got]
     edited = [gid for gid in want if gid in got and got[gid][0].strip() != want[gid][0].strip()]
     points = [
@@ -114,4 +125,7 @@ def compare_tests(nb, release):
         notes.append(f"test cell {', '.join(edited)} edited: original restored, edit ignored")
     if points:
         notes.append(f"points of {', '.join(points)} changed: reset")
+    if changed:
+        # the answer belongs in the cell below the question; the question is put back
+        notes.append(f"question cell {', '.join(changed)} deleted or edited: original restored")
     return notes

@@ -20,6 +20,8 @@ StderrAsStdout: nbgrader gives 0 to a test cell with anything on stderr; output
 never costs points, so stderr in test cells becomes (marked) stdout before the
 grades are saved, and only errors score 0.
 ClearSolutionsNamingTheFunction (release): stubs that name their function.
+ClearTaskMarkScheme (feedback): the written questions' mark schemes stay out of
+students' feedback pages (feedback_preprocessors, in course/nbgrader_config.py).
 
 nbgrader only logs an exception raised in nbgrader_config.py and goes on with
 its defaults, so check its output for "Exception while loading config file".
@@ -28,8 +30,14 @@ its defaults, so check its output for "Exception while loading config file".
 import os
 
 import psutil
-from nbgrader.preprocessors import ClearSolutions, Execute, LimitOutput, NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
+from nbgrader.preprocessors import (
+    ClearMarkScheme,
+    ClearSolutions,
+    Execute,
+    LimitOutput,
+    NbGraderPreprocessor,
+)
+from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import Integer
 
 from rnn_helpers.course.isolation import TOKEN_VAR, kill_processes
@@ -202,3 +210,29 @@ def autograde_preprocessors():
         else:
             chain.append(step)
     return chain
+
+
+def feedback_preprocessors():
+    """nbgrader's generate_feedback preprocessors with ClearTaskMarkScheme after GetGrades:
+    the autograded notebook holds each written question's mark scheme (put back
+    for formgrader); the student's feedback page must not."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import GetGrades
+
+    chain = []
+    for step in GenerateFeedback.class_traits()["preprocessors"].default():
+        chain.append(step)
+        if step is GetGrades:
+            chain.append(ClearTaskMarkScheme)
+    return chain
+
+
+class ClearTaskMarkScheme(ClearMarkScheme):
+    """nbgrader's ClearMarkScheme on the question (task) cells only: a student's
+    answer that happens to contain the delimiters is theirs, and must not stop
+    the class's feedback with nbgrader's "mark scheme in a non-grade cell"."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not is_task(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)

@@ -2,8 +2,10 @@
 
 `release` runs `nbgrader generate_assignment` for every assignment (this also
 records the assignments, their cells and points in the gradebook, which the
-autograder needs). `check_release` generates into a temporary folder and diffs
-it with exercises/. `validate_release` executes every solution (all tests must
+autograder needs; nbgrader's ClearMarkScheme takes the mark schemes of the
+written questions out). `check_release` generates into a temporary folder,
+diffs it with exercises/ and checks that no release holds grader-only text
+(hygiene.leaks: delimiters, mark-scheme lines). `validate_release` executes every solution (all tests must
 pass) and every released notebook (all tests must fail) with nbgrader's
 Validator: `nbgrader validate` exits 0 either way, so its exit code says nothing.
 """
@@ -16,6 +18,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from rnn_helpers.course import hygiene
 from rnn_helpers.course.nbgrader_cli import nbgrader
 from rnn_helpers.course.paths import REPO_ROOT
 from rnn_helpers.notebook import FAST_VAR
@@ -92,6 +95,9 @@ def check_release(paths):
         for name in sorted(names):
             if (current / name).is_dir():
                 out += diff_trees(fresh / name, current / name)
+                # grader-only text (mark schemes, hidden tests) must be absent, whatever the diff says
+                for nb in sorted((current / name).glob("*.ipynb")):
+                    out += [f"{nb.relative_to(paths.top)}: {line}" for line in hygiene.leaks(nb)]
         return out
 
 
@@ -118,7 +124,8 @@ def _validate_one(path, invert, timeout):
 def _with_source_tests(release_nb, source_nb, dest):
     """Write the released notebook with its test cells as the autograder will
     run them (source version, hidden tests included): hidden-only test cells
-    are empty in the release and would pass trivially."""
+    are empty in the release and would pass trivially. Zero-point tests get a
+    point (_counted)."""
     import nbformat
 
     from rnn_helpers.course.precheck import strip_hidden_markers
@@ -133,7 +140,28 @@ def _with_source_tests(release_nb, source_nb, dest):
         if meta.get("grade") and not meta.get("solution") and meta.get("grade_id") in src:
             cell.source = strip_hidden_markers(src[meta["grade_id"]].source)
             meta.pop("checksum", None)
-    nbformat.write(nb, dest)
+    nbformat.write(_counted(nb), dest)
+
+
+def _counted(nb):
+    """`nb` with every zero-point test cell worth one point, for validation only.
+
+    nbgrader's Validator calls a test passed when its score equals its points
+    and failed when it is below them: a visible test worth 0 points would pass
+    in a blank release and never fail in a solution, whatever it printed."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and float(meta.get("points", 0)) == 0:
+            meta["points"] = 1
+            meta.pop("checksum", None)
+    return nb
+
+
+def _solution_copy(source_nb, dest):
+    """Write the solution as validated: zero-point tests counted (_counted)."""
+    import nbformat
+
+    nbformat.write(_counted(nbformat.read(source_nb, as_version=4)), dest)
 
 
 def validate_release(paths, assignments=None, jobs=1, timeout=120):
@@ -142,7 +170,10 @@ def validate_release(paths, assignments=None, jobs=1, timeout=120):
     with tempfile.TemporaryDirectory() as tmp:
         for name in assignments or paths.assignments():
             for nb in sorted((paths.solutions / name).glob("*.ipynb")):
-                tasks.append((nb, nb, False))
+                counted = Path(tmp) / "solutions" / name / nb.name
+                shutil.copytree(nb.parent, counted.parent, dirs_exist_ok=True)  # with its data files
+                _solution_copy(nb, counted)
+                tasks.append((nb, counted, False))
                 released = paths.exercises / name / nb.name
                 if released.exists():
                     # same folder layout, so data files next to it still resolve

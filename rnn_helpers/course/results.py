@@ -9,6 +9,9 @@ One record per (assignment, student):
 Records live in build/grading_results.json (written only by the grader) and
 scores go into the course gradebook through nbgrader's API. A notebook that
 failed to grade gets auto_score NULL and needs_manual_grade, never a 0.
+Written questions (nbgrader task cells) are never scored here: they stay
+"needs manual grading" with their max points until a grader scores them in
+formgrader, and a later regrade leaves that manual score as it is.
 """
 
 import json
@@ -32,7 +35,7 @@ def merge(db_url, assignment, student, record, timestamp=None):
     """Write one record's scores into the gradebook (grader process only)."""
     import warnings
 
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, TaskCell
     from sqlalchemy.exc import SAWarning
 
     with Gradebook(db_url) as gb, warnings.catch_warnings():
@@ -46,6 +49,12 @@ def merge(db_url, assignment, student, record, timestamp=None):
             graded = entry["status"] in ("graded", "missing")
             nb.flagged = not graded
             for grade in nb.grades:
+                if isinstance(grade.cell, TaskCell):
+                    # A written answer is graded by hand in formgrader, never here:
+                    # no auto score, and a regrade keeps the grader's manual score.
+                    grade.auto_score = None
+                    grade.needs_manual_grade = grade.manual_score is None
+                    continue
                 score = entry["scores"].get(grade.name, 0.0 if graded else None)
                 grade.auto_score = score
                 grade.needs_manual_grade = score is None

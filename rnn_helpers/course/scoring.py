@@ -20,7 +20,8 @@ import nbformat
 
 def notebook_spec(db_url, assignment):
     """{notebook: {"grades": {grade_id: max points}, "tests": {grade_id: source},
-    "solutions": [grade_id]}} from a gradebook (the template)."""
+    "solutions": [grade_id], "tasks": {grade_id: source}}} from a gradebook (the
+    template); "tasks" are the written questions, which are never auto-scored."""
     from nbgrader.api import Gradebook
 
     spec = {}
@@ -34,6 +35,10 @@ def notebook_spec(db_url, assignment):
                     if s.locked and s.name in {g.name for g in nb.grade_cells}
                 },
                 "solutions": [s.name for s in nb.solution_cells],
+                # written questions: graded by hand, their cells restored with the mark scheme
+                "tasks": {
+                    s.name: s.source for s in nb.source_cells if s.name in {t.name for t in nb.task_cells}
+                },
             }
     return spec
 
@@ -56,6 +61,11 @@ def score_notebook(path, spec):
         cell = copy.deepcopy(cell)
         cell.metadata.nbgrader["points"] = points
         scores[gid] = utils.determine_grade(cell)[0]
+    for gid, source in spec.get("tasks", {}).items():
+        # nbgrader puts the locked question back (mark scheme included) for the grader
+        cell = cells.get(gid)
+        if cell is None or not cell.source.endswith(source):  # after nbgrader's note, when re-added
+            problems.append(f"question cell {gid} differs from the gradebook after grading")
     return scores, problems, execution_notes(nb)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 
 TINY = "00_tiny"
+# The plain markdown cell under each written question, where the student answers.
+ANSWER_PROMPT = "**Your answer:** *(write here)*"
 
 
 def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
@@ -18,8 +20,10 @@ def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
     return {"nbgrader": meta}
 
 
-def tiny_notebook():
-    """Notebook with add_one (3 points in two test cells) and double (1 point)."""
+def tiny_notebook(questions=False):
+    """Notebook with add_one (3 points in two test cells) and double (1 point);
+    with `questions`, also a written question q_why (2 points, graded by hand)
+    and the cell below it where the student answers."""
     md = nbformat.v4.new_markdown_cell
     code = nbformat.v4.new_code_cell
     cells = [
@@ -52,29 +56,44 @@ def tiny_notebook():
             metadata=_meta("test_double_visible", grade=True, locked=True, points=1),
         ),
     ]
+    if questions:
+        task = _meta("q_why", locked=True, points=2)
+        task["nbgrader"]["task"] = True
+        cells += [
+            md(
+                "**Question.** Why does `double` need no test on random inputs?\n\n"
+                "### BEGIN MARK SCHEME\n"
+                "MODEL ANSWER: a linear map is fixed by its values on a basis.\n"
+                "Rubric: 2 pts: linearity named; 1 pt: a vague argument.\n"
+                "### END MARK SCHEME",
+                metadata=task,
+            ),
+            md(ANSWER_PROMPT),
+        ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
 
-def write_tiny_assignment(solutions_dir, name=TINY):
+def write_tiny_assignment(solutions_dir, name=TINY, questions=False):
     """Write solutions/<name>/<name>.ipynb; return its path."""
     folder = Path(solutions_dir) / name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.ipynb"
-    nbformat.write(tiny_notebook(), path)
+    nbformat.write(tiny_notebook(questions), path)
     return path
 
 
-def released_tiny_course(top, names=(TINY,)):
-    """A temporary course at `top` with the tiny assignment (under each name)
-    released and recorded in its gradebook. Returns its CoursePaths."""
+def released_tiny_course(top, names=(TINY,), questions=False):
+    """A temporary course at `top` with the tiny assignment (under each name,
+    with its written question when `questions`) released and recorded in its
+    gradebook. Returns its CoursePaths."""
     from rnn_helpers.course.paths import make_course
     from rnn_helpers.course.release import generate
 
     paths = make_course(top)
     for name in names:
-        write_tiny_assignment(paths.solutions, name)
+        write_tiny_assignment(paths.solutions, name, questions)
     generate(paths)
     return paths
 

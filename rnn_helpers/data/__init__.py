@@ -6,7 +6,7 @@
 - series:   real time series from `statsmodels` (sunspots, CO2, ...), windowed
 - digits:   scikit-learn's 8x8 digits as row sequences, strips and motion clips
 - dates:    generated date-format translation pairs
-- numbers:  generated numbers-to-English-words pairs
+- numbers:  generated numbers-to-English-words pairs, digit strings spelt out word by word
 
 Nothing here imports torch; the models that learn from these live in nets/.
 """

@@ -1,10 +1,17 @@
-"""Generated pairs: numbers 0-999 and their English words ("342" -> "three hundred forty-two").
+"""Generated pairs: numbers and their English words.
 
-Input and output have different lengths (1-3 digits in, 1-4 words or up to
-24 characters out) and every output token depends on the input: a task a
-small encoder-decoder (nets.seq2seq) learns on a CPU in seconds.
-TARGETS holds the two target vocabularies, words and characters; both have
-<pad>, <s> and </s> at indices 0, 1, 2 (fixed by data.vocab).
+Two tasks for the small encoder-decoders of nets/:
+- numbers 0-999 in words ("342" -> "three hundred forty-two"), lecture 000:
+  input and output have different lengths (1-3 digits in, 1-4 words or up to
+  24 characters out) and every output token depends on the input.
+  TARGETS holds its two target vocabularies, words and characters.
+- digit strings spelt out digit by digit ("307" -> "three zero seven"),
+  assignment 04: the information to carry grows with the length (3.3 bits a
+  digit), which a fixed-size state cannot keep up with and attention can.
+  DIGITS and DIGIT_WORDS are its source and target vocabularies.
+All vocabularies have <pad>, <s> and </s> at indices 0, 1, 2 (fixed by data.vocab).
+
+Dimensions: N strings, T source positions (digits and </s>), U target positions.
 """
 
 import numpy as np
@@ -43,6 +50,11 @@ TARGETS = {
 }
 
 
+# Spelling task: a digit's word is its entry in _ONES.
+DIGITS = Vocab(list("0123456789"))
+DIGIT_WORDS = Vocab(_ONES[:10])
+
+
 def number_to_words(n):
     """0 <= n <= 999 -> American English words, e.g. 342 -> 'three hundred forty-two'."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 999:
@@ -65,3 +77,40 @@ def target_tokens(n, level="word"):
         raise ValueError(f"target_tokens: level must be one of {sorted(TARGETS)}, got {level!r}")
     text = number_to_words(n)
     return text.replace("-", " ").split() if level == "word" else list(text)
+
+
+def random_digit_strings(n, min_len, max_len, rng):
+    """n random digit strings, lengths uniform in [min_len, max_len], digits uniform.
+
+    Inputs: n; min_len <= max_len, ints >= 1; rng: numpy Generator (the seed
+    fixes the strings). Returns a list of n str.
+    """
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"random_digit_strings: need 1 <= min_len <= max_len, got {min_len}, {max_len}")
+    lengths = rng.integers(min_len, max_len + 1, size=n)
+    digits = rng.integers(0, 10, size=(n, max_len))
+    return ["".join(map(str, row[:length])) for row, length in zip(digits, lengths)]
+
+
+def spell_digits(text):
+    """A digit string spelt out digit by digit: "307" -> ["three", "zero", "seven"]."""
+    if not isinstance(text, str) or not text.isdigit() or not text.isascii():
+        raise ValueError(f"spell_digits: text must be a non-empty str of digits 0-9, got {text!r}")
+    return [_ONES[int(d)] for d in text]
+
+
+def encode_spelling(texts):
+    """Encode digit strings and their spelling for an encoder-decoder (numpy, no torch).
+
+    The source has no <s>, so digit t sits at source position t and its word
+    is the target of decoder step t: a model that knows positions can align
+    them (nets.seq2seq.DigitSpeller).
+    Inputs: texts, a list of N digit strings.
+    Returns a dict of arrays: src (N, T) int64, digits then </s>, and src_mask
+    (N, T) bool; y_in (N, U) decoder inputs (<s> then the words), y_out (N, U)
+    targets (the words then </s>) and y_mask (N, U) bool; U = T = longest + 1.
+    """
+    src, src_mask = DIGITS.encode(list(texts), add_end=True)
+    words, words_mask = DIGIT_WORDS.encode([spell_digits(t) for t in texts], add_start=True, add_end=True)
+    # Shifted by one for teacher forcing: step u reads word u-1 and predicts word u.
+    return dict(src=src, src_mask=src_mask, y_in=words[:, :-1], y_out=words[:, 1:], y_mask=words_mask[:, 1:])

@@ -16,9 +16,10 @@ diagnosis.py, records):
 - a backward check (it is given the student's forward), the callees lent in
   each attempt:
   1. the forward's course twin where there is one (rnn_forward, lstm_forward,
-     lstm_step_forward): a backward that reads the course's caches, or only
-     hands them to the (lent) step backward, keeps its points whatever the
-     student's forward does, and whatever cache format it keeps;
+     lstm_step_forward, gru_forward, gru_step_forward): a backward that
+     reads the course's caches, or only hands them to the (lent) step
+     backward, keeps its points whatever the student's forward does, and
+     whatever cache format it keeps;
   2. the student's own forward with its outputs replaced by the reference
      forward's and its cache kept: centred differences then measure the true
      gradient, so a backward right for the student's own cache keeps its
@@ -60,20 +61,48 @@ from rnn_helpers.grading import guards, tamper
 # Graded functions each function calls, directly or through the forward pass
 # its backward check is given (the notebook's own names). Assignment 02's
 # forwards are given cells, but a student may paste assignment 01's.
+_CHAR_RNN_LAYERS = (
+    "embedding_forward",
+    "embedding_backward",
+    "rnn_forward",
+    "rnn_backward",
+    "rnn_step_forward",
+    "rnn_step_backward",
+    "temporal_affine_forward",
+    "temporal_affine_backward",
+    "temporal_softmax_loss",
+    "softmax",
+)
 CALLEES = MappingProxyType(
     {
         "rnn_forward": ("rnn_step_forward",),
         "bidirectional_rnn_forward": ("rnn_forward", "rnn_step_forward"),
         "temporal_softmax_loss": ("softmax",),
         "rnn_backward": ("rnn_step_backward", "rnn_step_forward"),
+        # 02's model: forwards and backwards lent in pairs, so that every cache
+        # meets the backward that reads it.
+        "char_rnn_loss": _CHAR_RNN_LAYERS,
+        "sample_chars": ("rnn_step_forward", "softmax"),
+        "train_char_rnn": ("char_rnn_loss", "clip_gradients") + _CHAR_RNN_LAYERS,
         "lstm_step_forward": ("sigmoid",),
         "lstm_forward": ("lstm_step_forward", "sigmoid"),
         "lstm_step_backward": ("sigmoid",),  # through its forward, lstm_step_forward
         "lstm_backward": ("lstm_step_backward", "lstm_step_forward", "sigmoid"),
         "gru_step_forward": ("sigmoid",),
         "gru_forward": ("gru_step_forward", "sigmoid"),
+        "gru_step_backward": ("sigmoid",),  # through its forward, gru_step_forward
+        "gru_backward": ("gru_step_backward", "gru_step_forward", "sigmoid"),
         "dot_product_attention": ("masked_softmax",),
         "additive_attention": ("masked_softmax",),
+        # The attention backwards recompute the weights (the forward, or masked_softmax) and
+        # take them through masked_softmax_backward.
+        "dot_product_attention_backward": (
+            "masked_softmax_backward",
+            "dot_product_attention",
+            "masked_softmax",
+        ),
+        "additive_attention_backward": ("masked_softmax_backward", "additive_attention", "masked_softmax"),
+        "attention_decoder_step": ("additive_attention", "masked_softmax"),
     }
 )
 
@@ -162,6 +191,49 @@ def lstm_backward(dh, cache):
     return (np.stack(dx[::-1], axis=1), dh_prev, *total)
 
 
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    """-> (h_next (N, H), cache = (x, h_prev, Wx, Wh, r, z, n, ah)), ah = h_prev @ Wh + bh (N, 3H)."""
+    h_next, (x, h_prev, Wx, Wh, rzn, _) = reference("gru_step_forward")(x, h_prev, Wx, Wh, bx, bh)
+    H = h_next.shape[1]
+    # The reference keeps only the candidate's block of ah; the solution keeps all three.
+    ah = h_prev @ Wh + bh.astype(h_prev.dtype, copy=False)
+    return h_next, (x, h_prev, Wx, Wh, rzn[:, :H], rzn[:, H : 2 * H], rzn[:, 2 * H :], ah)
+
+
+def gru_step_backward(dh_next, cache):
+    """Backward of the gru_step_forward twin above: (dx, dh_prev, dWx, dWh, dbx, dbh)."""
+    x, h_prev, Wx, Wh, r, z, n, ah = cache
+    H = h_prev.shape[1]
+    rzn = np.concatenate([r, z, n], axis=1)  # (N, 3H), the reference's layout
+    return reference("gru_step_backward")(dh_next, (x, h_prev, Wx, Wh, rzn, ah[:, 2 * H :]))
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh):
+    """x (N, T, D), h0 (N, H) -> (h (N, T, H), cache = list of the T step caches of the twin above).
+
+    One call of the reference's gru_forward, its time-major cache cut into
+    step caches (a check's centred differences run this hundreds of times).
+    """
+    h, (xt, Wx, Wh, hs, rzn, _) = reference("gru_forward")(x, h0, Wx, Wh, bx, bh)
+    H = h.shape[2]
+    # hs (T+1, N, H) holds the state before each step; rzn (T, N, 3H) the gates [r, z, n].
+    ah = hs[:-1] @ Wh + bh.astype(hs.dtype, copy=False)  # (T, N, 3H)
+    return h, [
+        (xt[t], hs[t], Wx, Wh, rzn[t, :, :H], rzn[t, :, H : 2 * H], rzn[t, :, 2 * H :], ah[t])
+        for t in range(len(xt))
+    ]
+
+
+def gru_backward(dh, cache):
+    """Backward of the gru_forward twin above: (dx, dh0, dWx, dWh, dbx, dbh)."""
+    dx, dh_prev, total = [], np.zeros_like(dh[:, 0]), None
+    for t in reversed(range(dh.shape[1])):
+        dx_t, dh_prev, *dparams = gru_step_backward(dh[:, t] + dh_prev, cache[t])
+        dx.append(dx_t)
+        total = dparams if total is None else [a + g for a, g in zip(total, dparams)]
+    return (np.stack(dx[::-1], axis=1), dh_prev, *total)
+
+
 def _recode(code):
     """`code` and the code objects nested in it, with TWIN_FILE as their file name."""
     consts = tuple(_recode(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
@@ -183,6 +255,10 @@ COURSE_TWINS = (
     "lstm_step_backward",
     "lstm_forward",
     "lstm_backward",
+    "gru_step_forward",
+    "gru_step_backward",
+    "gru_forward",
+    "gru_backward",
 )
 for _name in COURSE_TWINS:
     globals()[_name] = _as_reference(globals()[_name])

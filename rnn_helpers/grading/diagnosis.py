@@ -298,20 +298,27 @@ def run(fn, call):
     return outcome, changed
 
 
-def _fits(name, fn, calls, truths):
-    """Whether fn does what the student's function did on every call, and is told apart from the truth."""
+def _fits(name, fn, calls, truths, need_truth=False):
+    """Whether fn does what the student's function did on every call, and is told apart from the truth.
+
+    need_truth: every call must have a truth to tell the mistake apart from
+    (visible tests: nobody has yet said the student's answer is wrong).
+    """
     told_apart = False
     for k, call in enumerate(calls):
         theirs = run(fn, call)
         if not _same(name, (call.outcome, call.changed), theirs):
             return False
         truth = truths(k)
-        # A twin that cannot run these inputs (a cache in the student's own layout) tells nothing.
+        if truth is None and need_truth:
+            return False
+        # A twin that cannot run these inputs (a cache in the student's own layout) tells
+        # nothing; after a failed check that is enough, since the answer is known to be wrong.
         told_apart = told_apart or truth is None or not _same(name, truth, theirs)
     return told_apart
 
 
-def _fitting(name, entries, calls, deadline):
+def _fitting(name, entries, calls, deadline, need_truth=False):
     """The entries whose mistakes fit the calls; None when the time ran out before all were tried."""
     truth_fn = composition.twin(name)
 
@@ -327,26 +334,28 @@ def _fitting(name, entries, calls, deadline):
         if time.perf_counter() > deadline:
             return None  # not every mistake was tried: naming one could be a guess
         fn = build(entry)
-        if fn is not None and _fits(name, fn, calls, truths):
+        if fn is not None and _fits(name, fn, calls, truths, need_truth):
             found.append(entry)
     return found
 
 
-def name_mistake(name, calls, more=None):
+def name_mistake(name, calls, more=None, need_truth=False):
     """The `why` of the one known mistake of `name` that fits the recorded calls, or None.
 
     more: a function returning further calls (see `explain`), asked when some
     mistake fits `calls`: only the mistakes that fit those too stay. A check
     stops at its first failure, often on its smallest inputs (N = T = H = 1),
     where dividing by N cannot be told from not dividing at all.
+    need_truth: name a mistake only where the reference's answer on the same
+    inputs is known and differs (see _fits).
     """
     entries = MISTAKES.get(name, ())
     if not calls or not entries:
         return None
     deadline = time.perf_counter() + BUDGET_S
-    found = _fitting(name, entries, calls, deadline)
+    found = _fitting(name, entries, calls, deadline, need_truth)
     if found and more is not None:
-        found = _fitting(name, found, calls + more(), deadline)
+        found = _fitting(name, found, calls + more(), deadline, need_truth)
     whys = list(dict.fromkeys(e.why for e in found or ()))
     return whys[0] if len(whys) == 1 else None
 
@@ -450,7 +459,9 @@ def diagnose_call(name, student_output, args, kwargs=None):
         assert ok, f"h_next differs: ..." + (f"\\n{MARKER}{why}" if why else "")
     """
     outcome = Raised.of(student_output) if isinstance(student_output, BaseException) else student_output
-    return name_mistake(name, [Call(tuple(args), dict(kwargs or {}), outcome, None)])
+    # Nothing says yet that this output is wrong: a mistake is named only where the
+    # reference's answer is known and differs, never for an answer that may be right.
+    return name_mistake(name, [Call(tuple(args), dict(kwargs or {}), outcome, None)], need_truth=True)
 
 
 def copy_inputs(args, kwargs):

@@ -6,6 +6,10 @@ depends on the input, and a model learns it on a CPU in seconds. The same
 model serves lecture 000's demos of teacher forcing against free running,
 scheduled sampling (`tf_ratio`), dropout, padding masks and attention.
 
+DigitSpeller (at the end) is built for speed on a CPU: its decoder reads the
+true previous words in one nn.GRU call and attends after each step (Luong et
+al., 2015), so teacher-forced training needs no Python loop over steps.
+
 Dimensions: N batch, T source positions (padded), U target positions,
 E embedding size, H state size, A attention size, V vocabulary size.
 Sources are digit strings encoded as <s> d1 ... dL </s> over SRC_VOCAB;
@@ -22,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnn_helpers.data.names import language_model_batch
-from rnn_helpers.data.numbers import TARGETS, target_tokens
+from rnn_helpers.data.numbers import DIGIT_WORDS, DIGITS, TARGETS, target_tokens
 from rnn_helpers.data.vocab import Vocab
 from rnn_helpers.nets.translator import additive_attention_torch
 
@@ -166,3 +170,96 @@ def exact_match(model, numbers, level="word"):
     """Fraction of numbers whose free-running translation is exactly right."""
     tokens, _ = translate(model, numbers, level)
     return float(np.mean([t == target_tokens(n, level) for t, n in zip(tokens, numbers)]))
+
+
+class DigitSpeller(nn.Module):
+    """GRU encoder, GRU decoder, optional dot-product attention, position embeddings.
+
+    Without attention the decoder starts from the encoder's last state and
+    must carry every digit in that one vector of H numbers. With attention,
+    after each decoder step the state s_u (as a query W_q s_u) reads a scaled
+    dot-product average of all encoder states h_t, and the readout sees both.
+    Both models read the position of each token (one embedding table for source
+    positions and decoder steps), so that the attention model can find "the
+    digit at my step" without first learning to count; the model without
+    attention gets the same inputs.
+    """
+
+    def __init__(self, V_src=len(DIGITS), V_tgt=len(DIGIT_WORDS), E=16, H=48, attention=False, max_len=64):
+        """E, H: embedding and state sizes; max_len: the most positions a sequence may have."""
+        super().__init__()
+        self.embed_src = nn.Embedding(V_src, E)
+        self.embed_tgt = nn.Embedding(V_tgt, E)
+        self.position = nn.Embedding(max_len, E)  # shared: source position t and decoder step t
+        self.encoder = nn.GRU(E, H, batch_first=True)
+        self.decoder = nn.GRU(E, H, batch_first=True)
+        self.attention = attention
+        self.query = nn.Linear(H, H, bias=False) if attention else None
+        self.readout = nn.Linear(2 * H if attention else H, V_tgt)
+
+    def _embed(self, table, idx, first=0):
+        """idx (N, L) token indices at positions first ... first+L-1 -> (N, L, E)."""
+        return table(idx) + self.position(torch.arange(first, first + idx.shape[1]))
+
+    def encode(self, src, src_mask):
+        """src (N, T), src_mask (N, T) -> states h (N, T, H), last real state (N, H)."""
+        h, _ = self.encoder(self._embed(self.embed_src, src))
+        # Left to right, the states up to a sequence's end ignore the padding after it.
+        return h, h[torch.arange(src.shape[0]), src_mask.sum(dim=1) - 1]
+
+    def attend(self, s, h, src_mask):
+        """Scaled dot-product attention of every decoder state over the encoder states.
+
+        s (N, U, H), h (N, T, H), src_mask (N, T) bool -> (context (N, U, H),
+        weights (N, U, T)); padding gets weight exactly 0.
+        """
+        scores = self.query(s) @ h.transpose(1, 2) / math.sqrt(h.shape[-1])  # (N, U, T)
+        weights = torch.softmax(scores.masked_fill(~src_mask[:, None, :], -math.inf), dim=-1)
+        return weights @ h, weights
+
+    def forward(self, src, src_mask, y_in):
+        """Teacher forcing: src, src_mask (N, T); y_in (N, U), <s> then the true words.
+
+        Returns (logits (N, U, V_tgt), weights (N, U, T) or None without attention).
+        """
+        h, last = self.encode(src, src_mask)
+        s, _ = self.decoder(self._embed(self.embed_tgt, y_in), last[None])  # (N, U, H)
+        if not self.attention:
+            return self.readout(s), None
+        context, weights = self.attend(s, h, src_mask)
+        return self.readout(torch.cat([s, context], dim=-1)), weights
+
+    @torch.no_grad()
+    def greedy(self, src, src_mask, steps, attention_fn=None):
+        """Greedy decoding: each step reads the previous step's most likely word.
+
+        Inputs: src, src_mask (N, T) tensors; steps: how many words to write;
+        attention_fn: None, or a numpy function (query (N, H), keys (N, T, H),
+        values (N, T, H), mask (N, T)) -> (context (N, H), weights (N, T)),
+        scaled, used in place of the torch attention (e.g. a student's
+        dot_product_attention).
+        Returns (tokens (N, steps) int64 numpy, weights (N, steps, T) numpy or None).
+        """
+        self.eval()
+        h, state = self.encode(src, src_mask)
+        state = state[None]
+        token = torch.full((src.shape[0], 1), DIGIT_WORDS.start_idx)
+        tokens, weights = [], []
+        for u in range(steps):
+            s, state = self.decoder(self._embed(self.embed_tgt, token, first=u), state)  # s (N, 1, H)
+            out = s
+            if self.attention and attention_fn is None:
+                context, w = self.attend(s, h, src_mask)
+            elif self.attention:
+                q = self.query(s[:, 0]).double().numpy()
+                hn = h.double().numpy()
+                context, w = attention_fn(q, hn, hn, src_mask.numpy())
+                context = torch.as_tensor(np.asarray(context), dtype=h.dtype)[:, None]
+                w = torch.as_tensor(np.asarray(w), dtype=h.dtype)[:, None]
+            if self.attention:
+                out = torch.cat([s, context], dim=-1)
+                weights.append(w)
+            token = self.readout(out).argmax(dim=-1)  # (N, 1)
+            tokens.append(token)
+        tokens = torch.cat(tokens, dim=1).numpy()
+        return tokens, torch.cat(weights, dim=1).numpy() if weights else None

@@ -15,8 +15,8 @@ from rnn_helpers.reference.attention import (
     masked_softmax,
     masked_softmax_backward,
 )
-from rnn_helpers.reference.char_rnn import char_rnn_loss, sample_chars
-from rnn_helpers.reference.decoding import beam_search, greedy_decode
+from rnn_helpers.reference.char_rnn import bigram_baseline, char_rnn_loss, sample_chars, train_char_rnn
+from rnn_helpers.reference.decoding import attention_decoder_step, beam_search, greedy_decode
 from rnn_helpers.reference.embedding import embedding_backward, embedding_forward
 from rnn_helpers.reference.gradcheck import numerical_gradient, rel_error
 from rnn_helpers.reference.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
@@ -45,9 +45,11 @@ from rnn_helpers.reference.rnn import (
 __all__ = [
     "additive_attention",
     "additive_attention_backward",
+    "attention_decoder_step",
     "beam_search",
     "bidirectional_rnn_backward",
     "bidirectional_rnn_forward",
+    "bigram_baseline",
     "char_rnn_loss",
     "clip_gradients",
     "dot_product_attention",
@@ -83,4 +85,5 @@ __all__ = [
     "temporal_affine_backward",
     "temporal_affine_forward",
     "temporal_softmax_loss",
+    "train_char_rnn",
 ]

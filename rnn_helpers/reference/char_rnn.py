@@ -1,5 +1,6 @@
 """A character-level language model assembled from the reference layers:
-its loss with every gradient, and sampling text from it.
+its loss with every gradient, sampling text from it, its training loop with
+truncated BPTT, and the bigram baseline it must beat.
 
 Dimensions: N batch, T time, V vocabulary (characters), D embedding size,
 H hidden units. The model reads character indices and predicts the next one:
@@ -21,6 +22,7 @@ from rnn_helpers.reference._checks import check_arrays, check_mask
 from rnn_helpers.reference.affine import temporal_affine_backward, temporal_affine_forward
 from rnn_helpers.reference.embedding import check_indices, embedding_backward, embedding_forward
 from rnn_helpers.reference.losses import temporal_softmax_loss
+from rnn_helpers.reference.optim import adam_step, clip_gradients
 from rnn_helpers.reference.rnn import rnn_backward, rnn_forward, rnn_step_forward
 
 PARAM_SHAPES = {
@@ -185,3 +187,112 @@ def sample_chars(params, start_idx, n, temperature=1.0, rng=None):
             idx = int(rng.choice(V, p=e / e.sum()))
         out[t] = idx
     return out
+
+
+def _check_stream(func, name, idx, min_len):
+    """A 1-D integer array of at least min_len indices, or ValueError naming it."""
+    idx = np.asarray(idx)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(
+            f"{func}: {name} must be a 1-D integer array, got dtype {idx.dtype}, shape {idx.shape}"
+        )
+    if len(idx) < min_len:
+        raise ValueError(f"{func}: {name} has {len(idx)} indices, expected at least {min_len}")
+    return idx
+
+
+def bigram_baseline(train_idx, val_idx, V, alpha=1.0):
+    """Validation cross-entropy of an add-alpha smoothed bigram model counted on the training text.
+
+    Inputs:
+    - train_idx: (L,) integer indices in [0, V), the training text as one stream
+    - val_idx: (M,) integer indices in [0, V), M >= 2, the validation text
+    - V: int, the vocabulary size
+    - alpha: number > 0 added to every count (Laplace smoothing for alpha = 1)
+
+    The model: count[a, b] = alpha + the number of t with train_idx[t] = a and
+    train_idx[t + 1] = b, a (V, V) table; P(b | a) = count[a, b] / sum_c count[a, c].
+
+    Returns a float: the mean over the M - 1 validation pairs of
+    -log P(val_idx[t + 1] | val_idx[t]), in nats (ln V for alpha -> infinity).
+    """
+    func = "bigram_baseline"
+    if isinstance(V, bool) or not isinstance(V, (int, np.integer)) or V < 1:
+        raise ValueError(f"{func}: V must be a positive integer, got {V!r}")
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not alpha > 0
+    ):
+        raise ValueError(
+            f"{func}: alpha must be a number > 0 (0 would give unseen pairs probability 0), got {alpha!r}"
+        )
+    train_idx = _check_stream(func, "train_idx", train_idx, 0)
+    val_idx = _check_stream(func, "val_idx", val_idx, 2)
+    check_indices(func, "train_idx", train_idx, V)
+    check_indices(func, "val_idx", val_idx, V)
+    counts = np.full((V, V), float(alpha))
+    np.add.at(counts, (train_idx[:-1], train_idx[1:]), 1.0)  # every pair, repeats included
+    log_p = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))  # (V, V), rows sum to 1
+    return float(-log_p[val_idx[:-1], val_idx[1:]].mean())
+
+
+def train_char_rnn(params, data, batch_size, seq_len, steps, lr=1e-2, max_norm=1.0):
+    """Train the character RNN with truncated BPTT, global-norm clipping and Adam.
+
+    Inputs:
+    - params: dict of the model's parameters, as in char_rnn_loss (not modified)
+    - data: (L,) integer indices, the training text as one stream
+    - batch_size: int N, the number of streams read side by side
+    - seq_len: int T, the length of a chunk (the truncation length)
+    - steps: int >= 0, the number of updates
+    - lr: number, Adam's learning rate
+    - max_norm: number, the clipping threshold
+
+    The loop, exactly:
+
+        L_row = len(data) // N                      # needs L_row >= T + 1
+        streams = data[:N * L_row].reshape(N, L_row)  # row n: a contiguous stretch of the text
+        h = zeros (N, H); p = 0; state = None
+        each step:
+            if p + T + 1 > L_row: p = 0; h = zeros   # text used up: start again from a zero state
+            loss, grads, h = char_rnn_loss(params, streams[:, p:p+T], streams[:, p+1:p+T+1], h)
+            grads, _ = clip_gradients(grads, max_norm)
+            params, state = adam_step(params, grads, state, lr=lr)
+            p += T
+
+    The state h is carried from one chunk to the next (it is where the text
+    continues) but the gradient is not: each chunk backpropagates only
+    through its own T steps.
+
+    Returns (params, losses): the trained parameters (a new dict) and a
+    (steps,) float64 array of the training loss of each chunk, before its update.
+    """
+    func = "train_char_rnn"
+    _check_params(func, params)
+    data = _check_stream(func, "data", data, 2)
+    for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{func}: {name} must be a positive integer, got {value!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"{func}: steps must be a non-negative integer, got {steps!r}")
+    N, T = int(batch_size), int(seq_len)
+    L_row = len(data) // N
+    if L_row < T + 1:
+        raise ValueError(
+            f"{func}: data has {len(data)} indices, {L_row} per stream for batch_size {N}; "
+            f"a chunk needs seq_len + 1 = {T + 1}"
+        )
+    streams = data[: N * L_row].reshape(N, L_row)  # (N, L_row)
+    H = params["Wh"].shape[0]
+    zeros = np.zeros((N, H), dtype=params["Wh"].dtype)
+    h, p, state, losses = zeros, 0, None, np.zeros(int(steps))
+    for step in range(int(steps)):
+        if p + T + 1 > L_row:
+            p, h = 0, zeros  # back to the start of the text: nothing came before it
+        loss, grads, h = char_rnn_loss(params, streams[:, p : p + T], streams[:, p + 1 : p + T + 1], h)
+        grads, _ = clip_gradients(grads, max_norm)
+        params, state = adam_step(params, grads, state, lr=lr)
+        losses[step] = loss
+        p += T
+    return params, losses

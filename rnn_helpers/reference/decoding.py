@@ -1,6 +1,13 @@
-"""Decoding a sequence from a step-by-step model: greedy and beam search.
+"""Decoding a sequence from a step-by-step model: a decoder step with
+attention, greedy decoding and beam search.
 
-Dimensions: V vocabulary. A decoder is given as a function
+Dimensions: N batch, T encoder positions, E embedding size, H encoder state
+size, S decoder state size, A attention size, V vocabulary.
+
+`attention_decoder_step` is one step of an RNN decoder with additive
+attention: it reads the previous token and state and returns the
+log-probabilities of the next token. The decoders below only see it through
+a function
 
     step_fn(state, token) -> (log_probs, new_state)
 
@@ -21,7 +28,78 @@ Conventions shared by both decoders, so that beam_width=1 is greedy:
 
 import numpy as np
 
-from rnn_helpers.reference._checks import check_positive_int
+from rnn_helpers.reference._checks import check_arrays, check_mask, check_positive_int
+from rnn_helpers.reference.attention import additive_attention
+
+# The weights of attention_decoder_step, with their shapes.
+DECODER_PARAMS = {
+    "W_embed": ("V", "E"),
+    "Wa": ("S", "A"),
+    "Ua": ("H", "A"),
+    "va": ("A",),
+    "Wx": ("EH", "S"),
+    "Ws": ("S", "S"),
+    "b": ("S",),
+    "W_out": ("SH", "V"),
+    "b_out": ("V",),
+}
+
+
+def attention_decoder_step(y_prev, s_prev, h, params, mask=None):
+    """One step of a tanh-RNN decoder with additive attention over the encoder states.
+
+        context, weights = additive_attention(s_prev, h, Wa, Ua, va, mask)
+        s_next = tanh([W_embed[y_prev], context] @ Wx + s_prev @ Ws + b)
+        log_probs = log_softmax([s_next, context] @ W_out + b_out)
+
+    ([a, b] joins the two along the feature axis: embedding first, then context.)
+
+    Inputs:
+    - y_prev: (N,) integers in [0, V), the previous token of each sequence
+    - s_prev: (N, S) previous decoder state
+    - h: (N, T, H) encoder states
+    - params: dict with W_embed (V, E), Wa (S, A), Ua (H, A), va (A,),
+      Wx (E + H, S), Ws (S, S), b (S,), W_out (S + H, V), b_out (V,)
+    - mask: (N, T) bool, True = may be attended to; None attends everywhere
+
+    Returns (log_probs, s_next, weights):
+    - log_probs: (N, V), log-probabilities of the next token (logsumexp 0 per row)
+    - s_next: (N, S), the new decoder state
+    - weights: (N, T), the attention weights this step used (they attend
+      from s_prev, before the state is updated)
+    """
+    func = "attention_decoder_step"
+    if not isinstance(params, dict) or set(DECODER_PARAMS) - set(params):
+        missing = sorted(set(DECODER_PARAMS) - set(params)) if isinstance(params, dict) else "all"
+        raise ValueError(
+            f"{func}: params must be a dict with keys {sorted(DECODER_PARAMS)}; missing {missing}"
+        )
+    dtype, n = check_arrays(
+        func,
+        {"y_prev": ("N",), "s_prev": ("N", "S"), "h": ("N", "T", "H"), **DECODER_PARAMS},
+        dict(y_prev=y_prev, s_prev=s_prev, h=h, **{k: params[k] for k in DECODER_PARAMS}),
+        integer=("y_prev",),
+    )
+    for name, size in (("Wx", n["E"] + n["H"]), ("W_out", n["S"] + n["H"])):
+        if params[name].shape[0] != size:
+            raise ValueError(
+                f"{func}: {name} has shape {params[name].shape}, expected {size} rows "
+                f"({'E + H' if name == 'Wx' else 'S + H'}: the two inputs joined)"
+            )
+    if np.any((y_prev < 0) | (y_prev >= n["V"])):
+        raise ValueError(f"{func}: y_prev holds indices outside [0, V) = [0, {n['V']}): {y_prev}")
+    check_mask(func, mask, (n["N"], n["T"]))
+    p = params
+    # The decoder attends from the state it has before this step (Bahdanau).
+    context, weights = additive_attention(s_prev, h, p["Wa"], p["Ua"], p["va"], mask)  # (N, H), (N, T)
+    x = np.concatenate([p["W_embed"][y_prev], context], axis=1)  # (N, E + H)
+    s_next = np.tanh(x @ p["Wx"] + s_prev @ p["Ws"] + p["b"])  # (N, S)
+    # The readout sees the context too, so it can copy what attention found.
+    scores = np.concatenate([s_next, context], axis=1) @ p["W_out"] + p["b_out"]  # (N, V)
+    shifted = scores - scores.max(axis=1, keepdims=True)  # exp cannot overflow
+    with np.errstate(under="ignore"):  # exp of a very negative score is 0, as it should be
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return log_probs.astype(dtype, copy=False), s_next.astype(dtype, copy=False), weights
 
 
 def _check_token(func, name, value):

@@ -292,3 +292,98 @@ def _(rng, student, ref):
         expected, _ = ref.fn(*args.values())
         got, _ = _pair("gru_forward", call("gru_forward", student.fn, **args))
         compare(f"gru_forward (N={N}, T={T}, D={D}, H={H}): h", got, expected)
+
+
+# ------------------------------------------------------------------------- GRU backward
+
+_GRU_STEP_GRADS = ("dx", "dh_prev", "dWx", "dWh", "dbx", "dbh")
+_GRU_STEP_INPUTS = ("x", "h_prev", "Wx", "Wh", "bx", "bh")
+
+
+def _gru_step_inputs(rng, N, D, H):
+    Wx, Wh, bx, bh = _gru_weights(rng, D, H)
+    return dict(x=normal(rng, N, D), h_prev=normal(rng, N, H, scale=0.8), Wx=Wx, Wh=Wh, bx=bx, bh=bh)
+
+
+@suite("gru_step_backward", "gradcheck", forward="gru_step_forward")
+def _(rng, student, ref):
+    for s in shapes(rng, "NDH", high=4):
+        N, D, H = s["N"], s["D"], s["H"]
+        label = f"N={N}, D={D}, H={H}"
+        args = _gru_step_inputs(rng, N, D, H)
+        dh = normal(rng, N, H)
+        _, cache_s = _pair("gru_step_forward", student.forward(*args.values()))
+        got = unpack(
+            "gru_step_backward",
+            call("gru_step_backward", student.fn, dh_next=dh, cache=cache_s),
+            _GRU_STEP_GRADS,
+        )
+        _, cache_r = ref.forward(*args.values())
+        want = ref.fn(dh, cache_r)
+        for gname, g, w in zip(_GRU_STEP_GRADS, got, want):
+            compare(f"gru_step_backward ({label}): {gname}", g, w)
+        work = {k: np.array(v, dtype=np.float64) for k, v in args.items()}
+
+        def f():
+            return student.forward(*work.values())[0]
+
+        _against_differences(
+            "gru_step_backward",
+            label,
+            f,
+            work,
+            dict(zip(_GRU_STEP_GRADS, _GRU_STEP_INPUTS)),
+            dict(zip(_GRU_STEP_GRADS, got)),
+            dh,
+        )
+
+
+_GRU_SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "dbx", "dbh")
+_GRU_SEQ_INPUTS = ("x", "h0", "Wx", "Wh", "bx", "bh")
+
+
+def _check_gru_backward(rng, student, ref, N, T, D, H, dh, label):
+    Wx, Wh, bx, bh = _gru_weights(rng, D, H)
+    args = dict(x=normal(rng, N, T, D), h0=normal(rng, N, H, scale=0.8), Wx=Wx, Wh=Wh, bx=bx, bh=bh)
+    _, cache_s = _pair("gru_forward", student.forward(*args.values()))
+    got = unpack("gru_backward", call("gru_backward", student.fn, dh=dh, cache=cache_s), _GRU_SEQ_GRADS)
+    _, cache_r = ref.forward(*args.values())
+    want = ref.fn(dh, cache_r)
+    for gname, g, w in zip(_GRU_SEQ_GRADS, got, want):
+        compare(f"gru_backward ({label}): {gname}", g, w)
+    work = {k: np.array(v, dtype=np.float64) for k, v in args.items()}
+
+    def f():
+        return student.forward(*work.values())[0]
+
+    _against_differences(
+        "gru_backward",
+        label,
+        f,
+        work,
+        dict(zip(_GRU_SEQ_GRADS, _GRU_SEQ_INPUTS)),
+        dict(zip(_GRU_SEQ_GRADS, got)),
+        dh,
+    )
+
+
+@suite("gru_backward", "gradcheck", forward="gru_forward")
+def _(rng, student, ref):
+    for s in shapes(rng, "NTDH", high=4):
+        N, T, D, H = s["N"], s["T"], s["D"], s["H"]
+        _check_gru_backward(
+            rng, student, ref, N, T, D, H, normal(rng, N, T, H), f"N={N}, T={T}, D={D}, H={H}"
+        )
+
+
+@suite("gru_backward", "last_step", forward="gru_forward")
+def _(rng, student, ref):
+    # Only the last state feeds the loss (many-to-one): every earlier gradient
+    # exists only because it was carried back through h from step to step.
+    for T in (2, 5, 8):
+        N, D, H = 2, 3, 3
+        dh = np.zeros((N, T, H))
+        dh[:, -1] = normal(rng, N, H)
+        _check_gru_backward(
+            rng, student, ref, N, T, D, H, dh, f"only the last of T={T} states has a gradient"
+        )

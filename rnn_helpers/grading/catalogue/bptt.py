@@ -838,3 +838,581 @@ VARIANTS = [
 """,
     ),
 ]
+
+
+# ======================================================================== the character RNN
+# Section 7-10 of the notebook: the model the student assembles and trains.
+
+_LOSS = "def char_rnn_loss(params, idx_in, idx_out, h0, mask=None):\n    p = params\n"
+_LOSS_FWD = """\
+    x, c_emb = embedding_forward(idx_in, p["W_embed"])
+    h, c_rnn = rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+    scores, c_aff = temporal_affine_forward(h, p["W_out"], p["b_out"])
+"""
+_LOSS_BWD = """\
+    dh, dW_out, db_out = temporal_affine_backward(dscores, c_aff)
+    dx, _, dWx, dWh, db = rnn_backward(dh, c_rnn)
+    dW_embed = embedding_backward(dx, c_emb)
+"""
+_GRADS = (
+    '    grads = {"W_embed": dW_embed, "Wx": dWx, "Wh": dWh, "b": db, "W_out": dW_out, "b_out": db_out}\n'
+)
+
+
+def _loss(
+    forward=_LOSS_FWD,
+    loss="    loss, dscores = temporal_softmax_loss(scores, idx_out, mask)\n",
+    backward=_LOSS_BWD,
+    ret="    return loss, grads, h[:, -1].copy()\n",
+):
+    return _LOSS + forward + loss + backward + _GRADS + ret
+
+
+_SAMPLE = """\
+def sample_chars(params, start_idx, n, temperature=1.0, rng=None):
+    if rng is None:
+        rng = np.random.default_rng()
+    V, H = params["W_out"].shape[1], params["Wh"].shape[0]
+    h = np.zeros((1, H))
+    idx = start_idx
+    out = np.zeros(n, dtype=np.int64)
+    for t in range(n):
+"""
+_STEP_IN = """\
+        h, _ = rnn_step_forward(params["W_embed"][[idx]], h, params["Wx"], params["Wh"], params["b"])
+        scores = (h @ params["W_out"] + params["b_out"])[0]
+"""
+_DRAW = """\
+        if temperature < 1e-8:
+            idx = int(np.argmax(scores))
+        else:
+            idx = int(rng.choice(V, p=softmax(scores / temperature)))
+        out[t] = idx
+"""
+
+
+def _sample(step=_STEP_IN, draw=_DRAW, ret="    return out\n"):
+    return _SAMPLE + step + draw + ret
+
+
+_BIGRAM = "def bigram_baseline(train_idx, val_idx, V, alpha=1.0):\n"
+_COUNTS = """\
+    counts = np.full((V, V), float(alpha))
+    np.add.at(counts, (train_idx[:-1], train_idx[1:]), 1.0)
+"""
+
+
+def _bigram(
+    counts=_COUNTS,
+    probs="    probs = counts / counts.sum(axis=1, keepdims=True)\n",
+    score="    return float(-np.mean(np.log(probs[val_idx[:-1], val_idx[1:]])))\n",
+):
+    return _BIGRAM + counts + probs + score
+
+
+_TRAIN = """\
+from rnn_helpers.reference.optim import adam_step
+
+
+def train_char_rnn(params, data, batch_size, seq_len, steps, lr=1e-2, max_norm=1.0):
+    N, T = batch_size, seq_len
+    L_row = len(data) // N
+"""
+_STREAMS = "    streams = data[: N * L_row].reshape(N, L_row)\n"
+_TRAIN_LOOP = """\
+    H = params["Wh"].shape[0]
+    h, p, state = np.zeros((N, H)), 0, None
+    losses = np.zeros(steps)
+    for step in range(steps):
+        if p + T + 1 > L_row:
+            p, h = 0, np.zeros((N, H))
+"""
+_TRAIN_STEP = """\
+        loss, grads, h = char_rnn_loss(params, streams[:, p:p + T], streams[:, p + 1:p + T + 1], h)
+        grads, _ = clip_gradients(grads, max_norm)
+        params, state = adam_step(params, grads, state, lr=lr)
+"""
+_TRAIN_END = """\
+        losses[step] = loss
+        p += T
+    return params, losses
+"""
+
+
+def _train(streams=_STREAMS, loop=_TRAIN_LOOP, step=_TRAIN_STEP, end=_TRAIN_END):
+    return _TRAIN + streams + loop + step + end
+
+
+BUGS += [
+    # ------------------------------------------------------------ char_rnn_loss
+    Entry(
+        "char_rnn_loss",
+        "h_last from the first step",
+        _loss(ret="    return loss, grads, h[:, 0].copy()\n"),
+        why="h_last is the state after the first step; return the state after the last step, where the next chunk goes on",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "h0 ignored (recurrence starts from zeros)",
+        _loss(forward=_LOSS_FWD.replace("rnn_forward(x, h0,", "rnn_forward(x, np.zeros_like(h0),")),
+        why="the recurrence starts from zeros instead of h0: h0 carries the previous chunk's state, start from it",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "mask not passed to the loss",
+        _loss(loss="    loss, dscores = temporal_softmax_loss(scores, idx_out)\n"),
+        why="the mask is not passed to the loss, so padded positions count: give it to temporal_softmax_loss",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "h_last at the last kept position of each row",
+        _loss(
+            ret="""\
+    keep = np.ones(idx_in.shape, dtype=bool) if mask is None else mask
+    last = keep.shape[1] - 1 - np.argmax(keep[:, ::-1], axis=1)
+    return loss, grads, h[np.arange(h.shape[0]), last].copy()
+"""
+        ),
+        why="h_last is taken at the last position the mask keeps; the mask only selects the loss, the state runs to the end of the chunk",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "embedding table gets no gradient",
+        _loss(backward=_LOSS_BWD.replace("embedding_backward(dx, c_emb)", 'np.zeros_like(p["W_embed"])')),
+        why="the embedding table gets no gradient: send the gradient of x (from rnn_backward) through embedding_backward",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "loss divided by N again",
+        _loss(
+            loss="""\
+    loss, dscores = temporal_softmax_loss(scores, idx_out, mask)
+    loss = loss / idx_in.shape[0]
+"""
+        ),
+        why="the loss is divided once more; temporal_softmax_loss already averages over the kept positions",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "embedding backward fed the gradient of h",
+        _loss(backward=_LOSS_BWD.replace("embedding_backward(dx, c_emb)", "embedding_backward(dh, c_emb)")),
+        why="the embedding's upstream gradient is the gradient of its output x, which rnn_backward returns, not the gradient of h",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "h_last returned as all the states",
+        _loss(ret="    return loss, grads, h.copy()\n"),
+        why="h_last is all the states (N, T, H); return only the state after the last step, shape (N, H)",
+    ),
+    # ------------------------------------------------------------ sample_chars
+    Entry(
+        "sample_chars",
+        "scores multiplied by the temperature",
+        _sample(draw=_DRAW.replace("scores / temperature", "scores * temperature")),
+        why="the scores are multiplied by the temperature; divide them by it (a low temperature must sharpen the distribution)",
+    ),
+    Entry(
+        "sample_chars",
+        "temperature ignored when sampling",
+        _sample(draw=_DRAW.replace("scores / temperature", "scores")),
+        why="the temperature is ignored when sampling: divide the scores by it before the softmax",
+    ),
+    Entry(
+        "sample_chars",
+        "state reset at every step",
+        _sample(step="        h = np.zeros((1, H))\n" + _STEP_IN),
+        why="the state is reset at every step, so each character depends only on the one before: carry h from step to step",
+    ),
+    Entry(
+        "sample_chars",
+        "start_idx fed at every step",
+        _sample(step=_STEP_IN.replace("[[idx]]", "[[start_idx]]")),
+        why="start_idx is fed at every step: feed back the character you have just drawn",
+    ),
+    Entry(
+        "sample_chars",
+        "start_idx included in the output",
+        _sample(ret="    return np.concatenate([[start_idx], out[:-1]]).astype(np.int64) if n else out\n"),
+        why="the output starts with start_idx; return only the n characters you sampled",
+    ),
+    Entry(
+        "sample_chars",
+        "characters drawn uniformly",
+        _sample(
+            draw=_DRAW.replace("int(rng.choice(V, p=softmax(scores / temperature)))", "int(rng.integers(V))")
+        ),
+        why="characters are drawn uniformly; draw with the model's probabilities, rng.choice(V, p=softmax(scores / temperature))",
+    ),
+    Entry(
+        "sample_chars",
+        "always the most likely character",
+        _sample(
+            draw="""\
+        idx = int(np.argmax(scores))
+        out[t] = idx
+"""
+        ),
+        why="the most likely character is taken at every temperature; sample from softmax(scores / temperature) unless temperature < 1e-8",
+    ),
+    Entry(
+        "sample_chars",
+        "output bias forgotten",
+        _sample(step=_STEP_IN.replace(' + params["b_out"])[0]', ")[0]")),
+        why="the output bias b_out is missing from the scores",
+    ),
+    # ------------------------------------------------------------ bigram_baseline
+    Entry(
+        "bigram_baseline",
+        "alpha not added (no smoothing)",
+        _bigram(
+            counts="""\
+    counts = np.zeros((V, V))
+    np.add.at(counts, (train_idx[:-1], train_idx[1:]), 1.0)
+    counts = counts + (counts.sum(axis=1, keepdims=True) == 0)
+"""
+        ),
+        why="alpha is not added to the counts: add it to every entry of the table, seen pairs and unseen ones",
+    ),
+    Entry(
+        "bigram_baseline",
+        "repeated pairs counted once",
+        _bigram(
+            counts="""\
+    counts = np.full((V, V), float(alpha))
+    counts[train_idx[:-1], train_idx[1:]] += 1.0
+"""
+        ),
+        why="counts[a, b] += 1 with index arrays counts a repeated pair once; every occurrence must add 1 (numpy's trap of section 4)",
+    ),
+    Entry(
+        "bigram_baseline",
+        "whole table normalised (joint probabilities)",
+        _bigram(probs="    probs = counts / counts.sum()\n"),
+        why="the table is normalised as a whole (joint probabilities); P(b | a) divides each row by that row's total",
+    ),
+    Entry(
+        "bigram_baseline",
+        "columns normalised",
+        _bigram(probs="    probs = counts / counts.sum(axis=0, keepdims=True)\n"),
+        why="each column is normalised; the row of the current character must sum to 1",
+    ),
+    Entry(
+        "bigram_baseline",
+        "log base 2",
+        _bigram(score="    return float(-np.mean(np.log2(probs[val_idx[:-1], val_idx[1:]])))\n"),
+        why="the logarithm is base 2 (bits); the model's loss is in nats: use the natural logarithm",
+    ),
+    Entry(
+        "bigram_baseline",
+        "summed instead of averaged",
+        _bigram(score="    return float(-np.sum(np.log(probs[val_idx[:-1], val_idx[1:]])))\n"),
+        why="the cross-entropies are summed; return their mean over the validation pairs",
+    ),
+    Entry(
+        "bigram_baseline",
+        "pairs counted as (next, current)",
+        _bigram(
+            counts="""\
+    counts = np.full((V, V), float(alpha))
+    np.add.at(counts, (train_idx[1:], train_idx[:-1]), 1.0)
+"""
+        ),
+        why="the pairs are counted as (next, current); count[a, b] counts a followed by b",
+    ),
+    Entry(
+        "bigram_baseline",
+        "previous character ignored (unigram)",
+        _bigram(
+            probs="""\
+    col = counts.sum(axis=0)
+    probs = np.tile(col / col.sum(), (V, 1))
+"""
+        ),
+        why="the current character is ignored (a unigram model); the bigram model conditions on it, row by row",
+    ),
+    # ------------------------------------------------------------ train_char_rnn
+    Entry(
+        "train_char_rnn",
+        "state reset at every chunk",
+        _train(
+            step=_TRAIN_STEP.replace(
+                "streams[:, p + 1:p + T + 1], h)", "streams[:, p + 1:p + T + 1], np.zeros((N, H)))"
+            )
+        ),
+        why="the state is reset at every chunk: carry h_last into the next chunk (truncated BPTT cuts the gradient, not the state)",
+    ),
+    Entry(
+        "train_char_rnn",
+        "gradients not clipped",
+        _train(step=_TRAIN_STEP.replace("        grads, _ = clip_gradients(grads, max_norm)\n", "")),
+        why="the gradients are not clipped: call clip_gradients(grads, max_norm) before the update",
+    ),
+    Entry(
+        "train_char_rnn",
+        "adam_step's result discarded",
+        _train(step=_TRAIN_STEP.replace("params, state = adam_step(", "new_params, state = adam_step(")),
+        why="the parameters never change: rebind params to the new parameters adam_step returns",
+    ),
+    Entry(
+        "train_char_rnn",
+        "chunks overlap (p += 1)",
+        _train(end=_TRAIN_END.replace("p += T", "p += 1")),
+        why="consecutive chunks overlap: move on by seq_len, so that each chunk starts where the last one ended",
+    ),
+    Entry(
+        "train_char_rnn",
+        "state not reset when the text starts again",
+        _train(loop=_TRAIN_LOOP.replace("p, h = 0, np.zeros((N, H))", "p = 0")),
+        why="when the text starts again, the state from its end is carried into its beginning: reset h to zeros there",
+    ),
+    Entry(
+        "train_char_rnn",
+        "Adam state restarted at every step",
+        _train(
+            step=_TRAIN_STEP.replace(
+                "adam_step(params, grads, state, lr=lr)", "adam_step(params, grads, None, lr=lr)"
+            )
+        ),
+        why="Adam's state is restarted at every step: pass the state it returned to the next call",
+    ),
+    Entry(
+        "train_char_rnn",
+        "targets are the inputs (not shifted)",
+        _train(step=_TRAIN_STEP.replace("streams[:, p + 1:p + T + 1], h)", "streams[:, p:p + T], h)")),
+        why="the targets are the inputs themselves; the model predicts the next character, streams[:, p + 1:p + T + 1]",
+    ),
+    Entry(
+        "train_char_rnn",
+        "streams cut column-wise",
+        _train(streams="    streams = data[: N * L_row].reshape(L_row, N).T\n"),
+        why="the text is cut into streams the wrong way: row n must be one contiguous stretch, data[:N * L_row].reshape(N, L_row)",
+    ),
+]
+
+VARIANTS += [
+    # ------------------------------------------------------------ char_rnn_loss
+    Entry(
+        "char_rnn_loss",
+        "steps and layers written out, no calls to the backward functions",
+        _LOSS
+        + """\
+    N, T = idx_in.shape
+    H = p["Wh"].shape[0]
+    x = p["W_embed"][idx_in]                                    # (N, T, D)
+    hs, h_prev = [], h0
+    for t in range(T):
+        h_prev = np.tanh(x[:, t] @ p["Wx"] + h_prev @ p["Wh"] + p["b"])
+        hs.append(h_prev)
+    h = np.stack(hs, axis=1)                                    # (N, T, H)
+    scores = h @ p["W_out"] + p["b_out"]
+    loss, dscores = temporal_softmax_loss(scores, idx_out, mask)
+    dW_out = h.reshape(N * T, H).T @ dscores.reshape(N * T, -1)
+    db_out = dscores.sum(axis=(0, 1))
+    dh = dscores @ p["W_out"].T
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(p["Wx"]), np.zeros_like(p["Wh"]), np.zeros_like(p["b"])
+    carry = np.zeros((N, H))
+    for t in reversed(range(T)):
+        da = (dh[:, t] + carry) * (1 - h[:, t] ** 2)
+        before = h0 if t == 0 else h[:, t - 1]
+        dx[:, t] = da @ p["Wx"].T
+        dWx += x[:, t].T @ da
+        dWh += before.T @ da
+        db += da.sum(axis=0)
+        carry = da @ p["Wh"].T
+    dW_embed = np.zeros_like(p["W_embed"])
+    np.add.at(dW_embed, idx_in, dx)
+"""
+        + _GRADS
+        + "    return loss, grads, h[:, T - 1]\n",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "grads built with a loop over names, mask made explicit",
+        _LOSS
+        + """\
+    keep = np.ones(idx_in.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    x, c_emb = embedding_forward(idx_in, p["W_embed"])
+    h, c_rnn = rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+    scores, c_aff = temporal_affine_forward(h, p["W_out"], p["b_out"])
+    loss, dscores = temporal_softmax_loss(scores, idx_out, keep)
+    dh, dW_out, db_out = temporal_affine_backward(dscores, c_aff)
+    dx, dh0, dWx, dWh, db = rnn_backward(dh, c_rnn)
+    values = [embedding_backward(dx, c_emb), dWx, dWh, db, dW_out, db_out]
+    grads = {}
+    for name, g in zip(["W_embed", "Wx", "Wh", "b", "W_out", "b_out"], values):
+        grads[name] = g
+    return float(loss), grads, np.array(h[:, -1])
+""",
+    ),
+    Entry(
+        "char_rnn_loss",
+        "one-hot embedding by matrix product",
+        _LOSS
+        + """\
+    V = p["W_embed"].shape[0]
+    onehot = np.eye(V)[idx_in]                                   # (N, T, V)
+    x = onehot @ p["W_embed"]                                    # (N, T, D)
+    h, c_rnn = rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+    scores, c_aff = temporal_affine_forward(h, p["W_out"], p["b_out"])
+    loss, dscores = temporal_softmax_loss(scores, idx_out, mask)
+    dh, dW_out, db_out = temporal_affine_backward(dscores, c_aff)
+    dx, _, dWx, dWh, db = rnn_backward(dh, c_rnn)
+    dW_embed = np.einsum("ntv,ntd->vd", onehot, dx)
+"""
+        + _GRADS
+        + "    return loss, grads, h[:, -1, :].copy()\n",
+    ),
+    # ------------------------------------------------------------ sample_chars
+    Entry(
+        "sample_chars",
+        "cumulative probabilities and one rng.random() per step",
+        _sample(
+            draw="""\
+        if temperature < 1e-8:
+            idx = int(np.argmax(scores))
+        else:
+            z = scores / temperature
+            e = np.exp(z - z.max())
+            cdf = np.cumsum(e / e.sum())
+            idx = int(np.searchsorted(cdf / cdf[-1], rng.random(), side="right"))
+        out[t] = idx
+"""
+        ),
+    ),
+    Entry(
+        "sample_chars",
+        "list of samples, log-sum-exp softmax, np.arange(V) as the population",
+        """\
+def sample_chars(params, start_idx, n, temperature=1.0, rng=None):
+    rng = np.random.default_rng() if rng is None else rng
+    W_embed, Wx, Wh, b = params["W_embed"], params["Wx"], params["Wh"], params["b"]
+    h = np.zeros(Wh.shape[0])
+    samples, current = [], start_idx
+    while len(samples) < n:
+        h = np.tanh(W_embed[current] @ Wx + h @ Wh + b)
+        s = h @ params["W_out"] + params["b_out"]
+        if temperature < 1e-8:
+            current = int(s.argmax())
+        else:
+            z = s / temperature
+            logp = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))
+            current = int(rng.choice(np.arange(len(s)), p=np.exp(logp)))
+        samples.append(current)
+    return np.array(samples, dtype=np.int64)
+""",
+    ),
+    Entry(
+        "sample_chars",
+        "float32 scores, float64 probabilities",
+        _sample(
+            step="""\
+        f = np.float32
+        h, _ = rnn_step_forward(params["W_embed"][[idx]].astype(f), h.astype(f), params["Wx"].astype(f),
+                                params["Wh"].astype(f), params["b"].astype(f))
+        scores = (h @ params["W_out"].astype(f) + params["b_out"].astype(f))[0].astype(np.float64)
+"""
+        ),
+    ),
+    # ------------------------------------------------------------ bigram_baseline
+    Entry(
+        "bigram_baseline",
+        "np.bincount on pair codes",
+        _BIGRAM
+        + """\
+    pairs = train_idx[:-1] * V + train_idx[1:]
+    counts = np.bincount(pairs, minlength=V * V).reshape(V, V) + alpha
+    logp = np.log(counts) - np.log(counts.sum(axis=1))[:, None]
+    return float(-logp[val_idx[:-1], val_idx[1:]].sum() / (len(val_idx) - 1))
+""",
+    ),
+    Entry(
+        "bigram_baseline",
+        "Python loops over the pairs",
+        _BIGRAM
+        + """\
+    counts = [[alpha] * V for _ in range(V)]
+    for a, b in zip(train_idx[:-1], train_idx[1:]):
+        counts[a][b] += 1
+    total = 0.0
+    for a, b in zip(val_idx[:-1], val_idx[1:]):
+        total -= np.log(counts[a][b] / sum(counts[a]))
+    return total / (len(val_idx) - 1)
+""",
+    ),
+    Entry(
+        "bigram_baseline",
+        "one-hot matrix product for the counts",
+        _BIGRAM
+        + """\
+    eye = np.eye(V)
+    counts = eye[train_idx[:-1]].T @ eye[train_idx[1:]] + alpha      # (V, V)
+    probs = counts / counts.sum(axis=1)[:, None]
+    return float(np.mean(-np.log(probs[val_idx[:-1], val_idx[1:]])))
+""",
+    ),
+    # ------------------------------------------------------------ train_char_rnn
+    Entry(
+        "train_char_rnn",
+        "chunk offsets precomputed, losses in a list",
+        _TRAIN
+        + """\
+    streams = np.reshape(data[: N * L_row], (N, L_row))
+    starts = list(range(0, L_row - T, T))           # every chunk that fits, in order
+    H = params["Wh"].shape[0]
+    state, losses, h = None, [], None
+    for step in range(steps):
+        k = step % len(starts)
+        if k == 0:
+            h = np.zeros((N, H))
+        p = starts[k]
+        loss, grads, h = char_rnn_loss(params, streams[:, p:p + T], streams[:, p + 1:p + T + 1], h)
+        clipped, _ = clip_gradients(grads, max_norm)
+        params, state = adam_step(params, clipped, state, lr=lr)
+        losses.append(loss)
+    return params, np.array(losses, dtype=float)
+""",
+    ),
+    Entry(
+        "train_char_rnn",
+        "while loop, clipping written inline",
+        _TRAIN
+        + """\
+    streams = data[: N * L_row].reshape(N, L_row)
+    H = params["Wh"].shape[0]
+    h, p, state, losses, step = np.zeros((N, H)), 0, None, np.zeros(steps), 0
+    while step < steps:
+        if p + T >= L_row:
+            p, h = 0, 0 * h
+        loss, grads, h = char_rnn_loss(params, streams[:, p:p + T], streams[:, p + 1:p + T + 1], h)
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+        coef = min(1.0, max_norm / (norm + 1e-6))
+        params, state = adam_step(params, {k: g * coef for k, g in grads.items()}, state, lr=lr)
+        losses[step] = loss
+        p += T
+        step += 1
+    return params, losses
+""",
+    ),
+    Entry(
+        "train_char_rnn",
+        "params copied first, keyword arguments",
+        _TRAIN
+        + """\
+    params = {k: v.copy() for k, v in params.items()}
+    streams = data[: N * L_row].reshape(N, L_row)
+    zeros = np.zeros((N, params["Wh"].shape[0]))
+    h, p, opt, losses = zeros, 0, None, np.empty(steps)
+    for step in range(steps):
+        if p + T + 1 > L_row:
+            h, p = zeros, 0
+        x, y = streams[:, p:p + T], streams[:, p + 1:p + T + 1]
+        loss, grads, h = char_rnn_loss(params=params, idx_in=x, idx_out=y, h0=h)
+        grads, norm = clip_gradients(grads, max_norm=max_norm)
+        params, opt = adam_step(params, grads, state=opt, lr=lr)
+        losses[step] = loss
+        p = p + T
+    return params, losses
+""",
+    ),
+]

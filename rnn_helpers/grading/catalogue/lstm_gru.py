@@ -6,6 +6,8 @@ Forward entries keep the solution's cache layout, because the notebook's own
 backward functions read it:
 - lstm_step_forward: cache = (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c)
 - lstm_forward: cache = list of the T step caches
+- gru_step_forward: cache = (x, h_prev, Wx, Wh, r, z, n, ah), ah = h_prev @ Wh + bh (N, 3H)
+- gru_forward: cache = list of the T step caches
 """
 
 from rnn_helpers.grading.catalogue import Entry
@@ -18,6 +20,8 @@ _BW = "def lstm_backward(dh, cache):\n"
 _PC = "def lstm_param_count(input_size, hidden_size):\n"
 _GS = "def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):\n"
 _GF = "def gru_forward(x, h0, Wx, Wh, bx, bh):\n"
+_GSB = "def gru_step_backward(dh_next, cache):\n"
+_GBW = "def gru_backward(dh, cache):\n"
 
 # The correct LSTM step, with placeholders for the parts a bug changes.
 _STEP_BODY = """\
@@ -150,6 +154,56 @@ def _gf(
         {step}
         {store}
         caches.append(sc)
+    {ret}
+"""
+    )
+
+
+# The correct GRU step backward, with placeholders.
+def _gsb(
+    dn="dh_next * (1 - z)",
+    dz="dh_next * (h_prev - n)",
+    dan="dn * (1 - n ** 2)",
+    dr="dan * ah[:, 2*H:]",
+    dax="np.concatenate([dr * r * (1 - r), dz * z * (1 - z), dan], axis=1)",
+    dah="np.concatenate([dax[:, :2*H], dan * r], axis=1)",
+    direct="dh_next * z",
+    dbh="dah.sum(axis=0)",
+):
+    return (
+        _GSB
+        + f"""\
+    x, h_prev, Wx, Wh, r, z, n, ah = cache
+    H = h_prev.shape[1]
+    dn = {dn}
+    dz = {dz}
+    dan = {dan}
+    dr = {dr}
+    dax = {dax}
+    dah = {dah}
+    return dax @ Wx.T, {direct} + dah @ Wh.T, x.T @ dax, h_prev.T @ dah, dax.sum(axis=0), {dbh}
+"""
+    )
+
+
+# The correct GRU backward through time, with placeholders.
+def _gbw(
+    loop="for t in reversed(range(T)):",
+    step="dx[:, t], dh_prev, gx, gh, gbx, gbh = gru_step_backward({upstream}, cache[t])",
+    upstream="dh[:, t] + dh_prev",
+    acc="dWx, dWh, dbx, dbh = dWx + gx, dWh + gh, dbx + gbx, dbh + gbh",
+    ret="return dx, dh_prev, dWx, dWh, dbx, dbh",
+):
+    return (
+        _GBW
+        + f"""\
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, cache[0][0].shape[1]))
+    dh_prev = np.zeros((N, H))
+    dWx, dWh, dbx, dbh = 0, 0, 0, 0
+    {loop}
+        {step.format(upstream=upstream)}
+        {acc}
     {ret}
 """
     )
@@ -599,6 +653,110 @@ BUGS = [
         _gf(step="h_prev, sc = gru_step_forward(x[t], h_prev, Wx, Wh, bx, bh)"),
         why="x[t] slices the batch axis; the input at time t is x[:, t] (x is (N, T, D))",
     ),
+    # ---------------------------------------------------------------- gru_step_backward
+    Entry(
+        "gru_step_backward",
+        "update gate's gradient with the wrong sign: n - h_prev",
+        _gsb(dz="dh_next * (n - h_prev)"),
+        why="the update gate's gradient has the wrong sign: z weighs h_prev and 1 - z weighs n; "
+        "differentiate h_next with respect to z again",
+    ),
+    Entry(
+        "gru_step_backward",
+        "candidate's gradient without the factor (1 - z)",
+        _gsb(dn="dh_next"),
+        why="the candidate n reaches h_next through the factor (1 - z); its gradient is missing that factor",
+    ),
+    Entry(
+        "gru_step_backward",
+        "direct path z * h_prev left out of dh_prev",
+        _gsb(direct="0"),
+        why="dh_prev misses the path that does not go through Wh: h_prev also enters h_next directly, "
+        "weighted by z",
+    ),
+    Entry(
+        "gru_step_backward",
+        "reset gate left out of the candidate's recurrent gradient",
+        _gsb(dah="np.concatenate([dax[:, :2*H], dan], axis=1)"),
+        why="the recurrent part of the candidate is scaled by r in the forward pass, so its gradient "
+        "(in dWh, dbh and dh_prev) needs that factor too",
+    ),
+    Entry(
+        "gru_step_backward",
+        "dbh taken equal to dbx",
+        _gsb(dbh="dax.sum(axis=0)"),
+        why="dbh is taken equal to dbx: bh_n sits inside the reset gate's product, so its gradient "
+        "differs from bx_n's in the candidate's block",
+    ),
+    Entry(
+        "gru_step_backward",
+        "tanh derivative of the candidate forgotten",
+        _gsb(dan="dn"),
+        why="the candidate's gradient skips the tanh: multiply by its derivative before going on to "
+        "the gates and weights",
+    ),
+    Entry(
+        "gru_step_backward",
+        "reset gate's gradient from h_prev @ Wh_n, bias left out",
+        _gsb(dr="dan * (h_prev @ Wh[:, 2*H:])"),
+        why="r scales h_prev Wh_n + bh_n, bias included: the reset gate's gradient needs the whole "
+        "recurrent part of the candidate",
+    ),
+    Entry(
+        "gru_step_backward",
+        "sigmoid derivative of r and z forgotten",
+        _gsb(dax="np.concatenate([dr, dz, dan], axis=1)"),
+        why="the gradients of r and z skip the sigmoid: multiply by s (1 - s) to reach their pre-activations",
+    ),
+    # ---------------------------------------------------------------------- gru_backward
+    Entry(
+        "gru_backward",
+        "gradient from the next step dropped",
+        _gbw(upstream="dh[:, t]"),
+        why="the gradient carried back from step t+1 is dropped: h_t feeds both the layer above and "
+        "the next step, so add the two",
+    ),
+    Entry(
+        "gru_backward",
+        "walks forward in time",
+        _gbw(loop="for t in range(T):"),
+        why="the steps are visited from the first to the last; backpropagation through time starts "
+        "at the last step and carries the gradient back",
+    ),
+    Entry(
+        "gru_backward",
+        "dWh not summed over time",
+        _gbw(acc="dWx, dWh, dbx, dbh = dWx + gx, gh, dbx + gbx, dbh + gbh"),
+        why="dWh keeps one step's gradient only: Wh is shared by every step, so its gradients add up "
+        "over time",
+    ),
+    Entry(
+        "gru_backward",
+        "weight gradients averaged over time",
+        _gbw(ret="return dx, dh_prev, dWx / T, dWh / T, dbx / T, dbh / T"),
+        why="the weight and bias gradients are divided by T: the loss sums the contributions of all "
+        "steps, so their gradients add up, they are not averaged",
+    ),
+    Entry(
+        "gru_backward",
+        "dh0 returned as zeros",
+        _gbw(ret="return dx, np.zeros((N, H)), dWx, dWh, dbx, dbh"),
+        why="dh0 is returned as zeros: the gradient carried out of the first step is the gradient of h0",
+    ),
+    Entry(
+        "gru_backward",
+        "step caches read in reverse order",
+        _gbw(step="dx[:, t], dh_prev, gx, gh, gbx, gbh = gru_step_backward({upstream}, cache[T - 1 - t])"),
+        why="each step's backward reads another step's cache: step t must use the cache its own "
+        "forward step stored, cache[t]",
+    ),
+    Entry(
+        "gru_backward",
+        "bias gradients not summed over time",
+        _gbw(acc="dWx, dWh, dbx, dbh = dWx + gx, dWh + gh, gbx, gbh"),
+        why="dbx and dbh keep one step's gradient only: the biases are shared by every step, so their "
+        "gradients add up over time",
+    ),
 ]
 
 VARIANTS = [
@@ -955,10 +1113,11 @@ VARIANTS = [
     Whr, Whz, Whn = np.split(Wh, 3, axis=1)
     bxr, bxz, bxn = np.split(bx, 3)
     bhr, bhz, bhn = np.split(bh, 3)
-    r = sigmoid(x @ Wxr + bxr + h_prev @ Whr + bhr)
-    z = sigmoid(x @ Wxz + bxz + h_prev @ Whz + bhz)
-    n = np.tanh(x @ Wxn + bxn + r * (h_prev @ Whn + bhn))
-    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n)
+    ah_r, ah_z, ah_n = h_prev @ Whr + bhr, h_prev @ Whz + bhz, h_prev @ Whn + bhn
+    r = sigmoid(x @ Wxr + bxr + ah_r)
+    z = sigmoid(x @ Wxz + bxz + ah_z)
+    n = np.tanh(x @ Wxn + bxn + r * ah_n)
+    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n, np.hstack([ah_r, ah_z, ah_n]))
 """,
     ),
     Entry(
@@ -973,7 +1132,7 @@ VARIANTS = [
     r = sigmoid(ax[:, :H] + ah[:, :H])
     z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
     n = np.tanh(ax[:, 2*H:] + r * ah[:, 2*H:])
-    return ((1 - z) * n + z * h_prev).astype(dt), None
+    return ((1 - z) * n + z * h_prev).astype(dt), (x, h_prev, Wx, Wh, r, z, n, ah)
 """,
     ),
     # ---------------------------------------------------------------------- gru_forward
@@ -999,14 +1158,15 @@ VARIANTS = [
     H = h0.shape[1]
     ax = x @ Wx + bx                                   # (N, T, 3H)
     h = np.empty((N, T, H))
-    h_prev = h0
+    h_prev, caches = h0, []
     for t in range(T):
         ah = h_prev @ Wh + bh
         r = sigmoid(ax[:, t, :H] + ah[:, :H])
         z = sigmoid(ax[:, t, H:2*H] + ah[:, H:2*H])
         n = np.tanh(ax[:, t, 2*H:] + r * ah[:, 2*H:])
+        caches.append((x[:, t], h_prev, Wx, Wh, r, z, n, ah))
         h_prev = h[:, t] = (1 - z) * n + z * h_prev
-    return h, None
+    return h, caches
 """,
     ),
     Entry(
@@ -1016,11 +1176,12 @@ VARIANTS = [
         + """\
     N, T, _ = x.shape
     h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))
-    h_prev = h0
+    h_prev, caches = h0, []
     for t in range(T):
-        h_prev, _ = gru_step_forward(x[:, t], h_prev, Wx, Wh, bx, bh)
+        h_prev, step_cache = gru_step_forward(x[:, t], h_prev, Wx, Wh, bx, bh)
         h[:, t] = h_prev
-    return h, []
+        caches += [step_cache]
+    return h, caches
 """,
     ),
     # Composite functions written without their callees (or pairing an inlined
@@ -1211,9 +1372,9 @@ VARIANTS = [
     sig = lambda v: 0.5 * (1 + np.tanh(0.5 * v))
     r = sig(x @ Wx[:, :H] + bx[:H] + h_prev @ Wh[:, :H] + bh[:H])
     z = sig(x @ Wx[:, H:2 * H] + bx[H:2 * H] + h_prev @ Wh[:, H:2 * H] + bh[H:2 * H])
-    ah_n = h_prev @ Wh[:, 2 * H:] + bh[2 * H:]
-    n = np.tanh(x @ Wx[:, 2 * H:] + bx[2 * H:] + r * ah_n)
-    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n, ah_n)
+    ah = h_prev @ Wh + bh
+    n = np.tanh(x @ Wx[:, 2 * H:] + bx[2 * H:] + r * ah[:, 2 * H:])
+    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n, ah)
 """,
     ),
     Entry(
@@ -1259,16 +1420,151 @@ VARIANTS = [
         + """\
     H = h0.shape[1]
     xt = np.transpose(x, (1, 0, 2))                   # (T, N, D)
-    states, h_prev = [], h0
+    states, caches, h_prev = [], [], h0
     for x_t in xt:
         ax = x_t @ Wx + bx
         ah = h_prev @ Wh + bh
         rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+        caches.append((x_t, h_prev, Wx, Wh, r, z, n, ah))
         h_prev = (1 - z) * n + z * h_prev
         states.append(h_prev)
-    return np.stack(states, axis=1), None
+    return np.stack(states, axis=1), caches
+""",
+    ),
+    # ---------------------------------------------------------------- gru_step_backward
+    Entry(
+        "gru_step_backward",
+        "preallocated dax filled block by block, np.dot",
+        _GSB
+        + """\
+    x, h_prev, Wx, Wh, r, z, n, ah = cache
+    H = h_prev.shape[1]
+    dan = dh_next * (1 - z) * (1 - n * n)
+    dax = np.empty((x.shape[0], 3 * H), dtype=np.result_type(dh_next, r))
+    dax[:, :H] = dan * ah[:, 2 * H:] * r * (1 - r)
+    dax[:, H:2 * H] = dh_next * (h_prev - n) * z * (1 - z)
+    dax[:, 2 * H:] = dan
+    dah = dax.copy()
+    dah[:, 2 * H:] *= r
+    return (np.dot(dax, Wx.T), z * dh_next + np.dot(dah, Wh.T), np.dot(x.T, dax), np.dot(h_prev.T, dah),
+            np.sum(dax, axis=0), np.sum(dah, axis=0))
+""",
+    ),
+    Entry(
+        "gru_step_backward",
+        "one gate at a time, weight gradients stacked with hstack",
+        _GSB
+        + """\
+    x, h_prev, Wx, Wh, r, z, n, ah = cache
+    H = h_prev.shape[1]
+    Wx_r, Wx_z, Wx_n = np.split(Wx, 3, axis=1)
+    Wh_r, Wh_z, Wh_n = np.split(Wh, 3, axis=1)
+    d_hat_n = dh_next * (1 - z) * (1 - n ** 2)          # pre-activation of the candidate
+    d_hat_r = d_hat_n * ah[:, 2 * H:] * r * (1 - r)
+    d_hat_z = dh_next * (h_prev - n) * z * (1 - z)
+    d_rec_n = d_hat_n * r                               # what reaches h_prev @ Wh_n + bh_n
+    dx = d_hat_r @ Wx_r.T + d_hat_z @ Wx_z.T + d_hat_n @ Wx_n.T
+    dh_prev = dh_next * z + d_hat_r @ Wh_r.T + d_hat_z @ Wh_z.T + d_rec_n @ Wh_n.T
+    dWx = np.hstack([x.T @ d_hat_r, x.T @ d_hat_z, x.T @ d_hat_n])
+    dWh = np.hstack([h_prev.T @ d_hat_r, h_prev.T @ d_hat_z, h_prev.T @ d_rec_n])
+    dbx = np.concatenate([d_hat_r.sum(0), d_hat_z.sum(0), d_hat_n.sum(0)])
+    dbh = np.concatenate([d_hat_r.sum(0), d_hat_z.sum(0), d_rec_n.sum(0)])
+    return dx, dh_prev, dWx, dWh, dbx, dbh
+""",
+    ),
+    Entry(
+        "gru_step_backward",
+        "einsum everywhere, h_next written as n + z (h_prev - n)",
+        _GSB
+        + """\
+    x, h_prev, Wx, Wh, r, z, n, ah = cache
+    H = h_prev.shape[1]
+    # h_next = n + z (h_prev - n): the candidate gets dh (1 - z), z gets dh (h_prev - n)
+    dpre_n = (dh_next - dh_next * z) * (1 - np.square(n))
+    dpre = np.concatenate([dpre_n * ah[:, 2 * H:] * r * (1 - r), dh_next * (h_prev - n) * z * (1 - z), dpre_n], -1)
+    drec = np.concatenate([dpre[:, :2 * H], dpre_n * r], -1)
+    return (np.einsum("ng,dg->nd", dpre, Wx), dh_next * z + np.einsum("ng,hg->nh", drec, Wh),
+            np.einsum("nd,ng->dg", x, dpre), np.einsum("nh,ng->hg", h_prev, drec),
+            np.einsum("ng->g", dpre), np.einsum("ng->g", drec))
+""",
+    ),
+    # ---------------------------------------------------------------------- gru_backward
+    Entry(
+        "gru_backward",
+        "zeros_like accumulators with +=",
+        _GBW
+        + """\
+    N, T, H = dh.shape
+    x0, _, Wx, Wh = cache[0][:4]
+    dx = np.zeros((N, T, x0.shape[1]))
+    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
+    dbx, dbh = np.zeros(3 * H), np.zeros(3 * H)
+    dh_next = np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        dx_t, dh_next, dWx_t, dWh_t, dbx_t, dbh_t = gru_step_backward(dh[:, t] + dh_next, cache[t])
+        dx[:, t] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        dbx += dbx_t
+        dbh += dbh_t
+    return dx, dh_next, dWx, dWh, dbx, dbh
+""",
+    ),
+    Entry(
+        "gru_backward",
+        "per-step gradients in lists, summed at the end",
+        _GBW
+        + """\
+    N, T, H = dh.shape
+    carry = np.zeros((N, H))
+    dxs, grads = [], []
+    for t in reversed(range(T)):
+        dx_t, carry, *g = gru_step_backward(dh[:, t] + carry, cache[t])
+        dxs.append(dx_t)
+        grads.append(g)
+    sums = [np.sum([g[k] for g in grads], axis=0) for k in range(4)]
+    return (np.stack(dxs[::-1], axis=1), carry, *sums)
+""",
+    ),
+    Entry(
+        "gru_backward",
+        "step backward written out in the loop, weight gradients by einsum after it",
+        _GBW
+        + """\
+    N, T, H = dh.shape
+    Wx, Wh = cache[0][2], cache[0][3]
+    dax, dah = np.empty((N, T, 3 * H)), np.empty((N, T, 3 * H))
+    carry = np.zeros((N, H))
+    for t in reversed(range(T)):
+        _, h_prev, _, _, r, z, n, ah = cache[t]
+        g = dh[:, t] + carry
+        dan = g * (1 - z) * (1 - n ** 2)
+        dax[:, t] = np.hstack([dan * ah[:, 2 * H:] * r * (1 - r), g * (h_prev - n) * z * (1 - z), dan])
+        dah[:, t] = np.hstack([dax[:, t, :2 * H], dan * r])
+        carry = g * z + dah[:, t] @ Wh.T
+    xs = np.stack([c[0] for c in cache], axis=1)      # (N, T, D)
+    hs = np.stack([c[1] for c in cache], axis=1)      # (N, T, H) states fed into each step
+    return (dax @ Wx.T, carry, np.einsum("ntd,ntg->dg", xs, dax), np.einsum("nth,ntg->hg", hs, dah),
+            dax.sum(axis=(0, 1)), dah.sum(axis=(0, 1)))
+""",
+    ),
+    Entry(
+        "gru_backward",
+        "a while loop, float32 upstream keeps float32 buffers",
+        _GBW
+        + """\
+    N, T, H = dh.shape
+    dx = np.empty((N, T, cache[0][0].shape[1]), dtype=dh.dtype)
+    dh_prev = np.zeros((N, H), dtype=dh.dtype)
+    total, t = None, T - 1
+    while t >= 0:
+        step = gru_step_backward(dh[:, t] + dh_prev, cache[t])
+        dx[:, t], dh_prev = step[0], step[1]
+        total = list(step[2:]) if total is None else [a + b for a, b in zip(total, step[2:])]
+        t -= 1
+    return (dx, dh_prev, *total)
 """,
     ),
 ]
