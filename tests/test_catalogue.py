@@ -119,7 +119,11 @@ def _nbgrader(args, cwd):
 
 def _wait(proc, what):
     _, err = proc.communicate()
-    assert proc.returncode == 0, f"{what} failed:\n{err[-3000:]}"
+    # nbgrader logs the traceback of a failed student early and a summary at the end: show both.
+    lines = err.splitlines()
+    first = next((i for i, line in enumerate(lines) if "Traceback" in line or "ERROR" in line), len(lines))
+    head = "\n".join(lines[max(0, first - 5) : first + 60])
+    assert proc.returncode == 0, f"{what} failed:\n{head}\n...\n{err[-1500:]}"
 
 
 def _course(folder, src_nb, assignment):

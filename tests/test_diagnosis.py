@@ -300,9 +300,10 @@ def test_feedback_opens_with_points_status_and_diagnosis_per_function():
 
 
 def test_a_right_answer_the_reference_cannot_check_gets_no_diagnosis_in_a_visible_test(capsys):
-    """A cache in the student's own layout (idx, W) that the twin cannot read: a mistake that gives the
-    right answer on these inputs (one token repeated) must not be named, since nothing says it is wrong."""
-    idx, W, dout = np.array([[1, 1]]), np.zeros((3, 2)), np.ones((1, 2, 2))
+    """A cache the twin cannot read (W kept as a list: the twin needs W.shape): a mistake that gives the
+    right answer on these inputs (one token repeated) must not be named in a visible test, since nothing
+    says it is wrong."""
+    idx, W, dout = np.array([[1, 1]]), np.zeros((3, 2)).tolist(), np.ones((1, 2, 2))
 
     def embedding_backward(dout, cache):
         idx, W = cache

@@ -317,6 +317,8 @@ class ClusterGrader(autograde.Grader):
                 "template": self.template_bytes,
                 "config": (paths.course / "nbgrader_config.py").read_bytes(),
             }
+            self.raw = dict(self.shipped)  # kept to ship again when a worker's copy is lost
+            self.ship_lock = threading.Lock()
             self.shipped = {k: self._ship(v) for k, v in self.shipped.items()}
         except BaseException:
             self.client.close()
@@ -328,13 +330,44 @@ class ClusterGrader(autograde.Grader):
 
     def prepare(self, assignment):
         super().prepare(assignment)
-        self.shipped[assignment] = self._ship(
-            tar_folder(self.paths.exercises / assignment, skip_notebooks=True)
-        )
+        self.raw[assignment] = tar_folder(self.paths.exercises / assignment, skip_notebooks=True)
+        self.shipped[assignment] = self._ship(self.raw[assignment])
+
+    def _ship_again(self, lost):
+        """Scatter again the shipped data of futures `lost` (a dead worker held the only copy)."""
+        with self.ship_lock:
+            for key, future in list(self.shipped.items()):
+                if future in lost:
+                    self.shipped[key] = self._ship(self.raw[key])
 
     def close(self):
         self.client.close()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _submit(self, job, assignment):
+        """Run `job` on a worker and return its reply. A worker that dies takes its copy of the
+        shipped data with it; when the scheduler then cancels the job for lost dependencies, the
+        data is shipped again and the job submitted once more."""
+        from distributed.client import FutureCancelledError
+
+        for attempt in range(2):
+            shipped = self.shipped
+            inputs = [shipped["library"], shipped["template"], shipped["config"], shipped[assignment]]
+            future = self.client.submit(
+                run_job,
+                job,
+                *inputs,
+                key=f"grade-{job['student']}-{assignment}-{uuid.uuid4().hex[:8]}",
+                pure=False,
+                retries=1,  # an error in the task itself; a dead worker's tasks are re-run anyway
+            )
+            try:
+                return future.result()
+            except FutureCancelledError:
+                if attempt or self.client.status not in ("running", "connecting"):
+                    raise
+                self._ship_again(set(inputs))
+        raise AssertionError("unreachable")
 
     def _run_job(self, student, assignment, plan, to_run, record):
         folder = self.paths.submitted / student / assignment
@@ -358,20 +391,8 @@ class ClusterGrader(autograde.Grader):
             },
             "code": self.code,
         }
-        shipped = self.shipped
-        future = self.client.submit(
-            run_job,
-            job,
-            shipped["library"],
-            shipped["template"],
-            shipped["config"],
-            shipped[assignment],
-            key=f"grade-{student}-{assignment}-{uuid.uuid4().hex[:8]}",
-            pure=False,
-            retries=1,  # an error in the task itself; a dead worker's tasks are re-run anyway
-        )
         try:
-            reply = future.result()
+            reply = self._submit(job, assignment)
         except Exception as exc:
             if self.client.status not in ("running", "connecting"):
                 raise GradingError(

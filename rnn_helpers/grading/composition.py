@@ -234,6 +234,18 @@ def gru_backward(dh, cache):
     return (np.stack(dx[::-1], axis=1), dh_prev, *total)
 
 
+def embedding_forward(idx, W):
+    """idx (N, T), W (V, D) -> (out (N, T, D), cache = (idx, W)): the layout of 02's given forward."""
+    out, _ = reference("embedding_forward")(idx, W)
+    return out, (idx, W)
+
+
+def embedding_backward(dout, cache):
+    """Backward of the embedding_forward twin above: dW (V, D)."""
+    idx, W = cache
+    return reference("embedding_backward")(dout, (np.asarray(idx), W.shape, W.dtype))
+
+
 def _recode(code):
     """`code` and the code objects nested in it, with TWIN_FILE as their file name."""
     consts = tuple(_recode(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
@@ -249,6 +261,8 @@ def _as_reference(fn):
 
 # Rebind the twins: code importing them from here gets the reference-kind copies.
 COURSE_TWINS = (
+    "embedding_forward",
+    "embedding_backward",
     "rnn_forward",
     "rnn_backward",
     "lstm_step_forward",
